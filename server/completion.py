@@ -1,0 +1,150 @@
+"""Engine/swarm outputs → OpenAI chat-completion chunks, and the collector that builds a response.
+
+The non-streaming response is the collected stream: one core, two renderings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from swarm.engine import Delta, Json, ToolCallDelta, Usage
+
+
+@dataclass(slots=True)
+class CompletionMeta:
+    id: str
+    model: str
+    created: int = field(default_factory=lambda: int(time.time()))
+
+
+def usage_dict(usage: Usage) -> Json:
+    out: Json = {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+    if usage.reasoning_tokens:
+        out["completion_tokens_details"] = {"reasoning_tokens": usage.reasoning_tokens}
+    return out
+
+
+def _tool_call_delta(tc: ToolCallDelta) -> Json:
+    fn: Json = {"arguments": tc.arguments}
+    out: Json = {"index": tc.index, "function": fn}
+    if tc.id is not None:
+        out["id"] = tc.id
+        out["type"] = "function"
+    if tc.name is not None:
+        fn["name"] = tc.name
+    return out
+
+
+class ChunkEncoder:
+    """Turns outputs into `chat.completion.chunk` dicts (first delta per choice carries the role)."""
+
+    def __init__(self, meta: CompletionMeta) -> None:
+        self.meta = meta
+        self._started: set[int] = set()
+
+    def _chunk(self, choices: list[Json], **extra: Any) -> Json:
+        m = self.meta
+        base: Json = {"id": m.id, "object": "chat.completion.chunk", "created": m.created}
+        return {**base, "model": m.model, "choices": choices, **extra}
+
+    def delta(self, d: Delta) -> Json:
+        body: Json = {}
+        if d.choice not in self._started:
+            self._started.add(d.choice)
+            body["role"] = "assistant"
+        if d.content is not None:
+            body["content"] = d.content
+        if d.reasoning is not None:
+            body["reasoning_content"] = d.reasoning
+        if d.tool_calls:
+            body["tool_calls"] = [_tool_call_delta(tc) for tc in d.tool_calls]
+        choice = {
+            "index": d.choice,
+            "delta": body,
+            "logprobs": d.logprobs,
+            "finish_reason": d.finish_reason,
+        }
+        return self._chunk([choice])
+
+    def usage(self, u: Usage) -> Json:
+        return self._chunk([], usage=usage_dict(u))
+
+    def extra(self, **fields: Any) -> Json:
+        """A chunk with no choices carrying other top-level fields (e.g. `swarm`)."""
+        return self._chunk([], **fields)
+
+
+def encode(chunk: Json) -> bytes:
+    return (
+        b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
+    )
+
+
+@dataclass(slots=True)
+class _Choice:
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    tool_calls: dict[int, Json] = field(default_factory=dict)
+    logprobs: list[Json] = field(default_factory=list)
+    finish_reason: str | None = None
+    has_logprobs: bool = False
+
+    def add(self, d: Delta) -> None:
+        if d.content:
+            self.content.append(d.content)
+        if d.reasoning:
+            self.reasoning.append(d.reasoning)
+        for tc in d.tool_calls:
+            call = self.tool_calls.setdefault(
+                tc.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+            )
+            call["id"] = tc.id or call["id"]
+            call["function"]["name"] = tc.name or call["function"]["name"]
+            call["function"]["arguments"] += tc.arguments
+        if d.logprobs is not None:
+            self.has_logprobs = True
+            self.logprobs.extend(d.logprobs.get("content") or [])
+        self.finish_reason = d.finish_reason or self.finish_reason
+
+    def render(self, index: int) -> Json:
+        message: Json = {"role": "assistant", "content": "".join(self.content) or None}
+        if self.reasoning:
+            message["reasoning_content"] = "".join(self.reasoning)
+        if self.tool_calls:
+            message["tool_calls"] = [self.tool_calls[i] for i in sorted(self.tool_calls)]
+        logprobs = {"content": self.logprobs} if self.has_logprobs else None
+        finish = self.finish_reason or "stop"
+        return {"index": index, "message": message, "logprobs": logprobs, "finish_reason": finish}
+
+
+class Collector:
+    """Accumulates deltas and usage into one `chat.completion` object."""
+
+    def __init__(self, meta: CompletionMeta) -> None:
+        self.meta = meta
+        self._choices: dict[int, _Choice] = {}
+        self.usage = Usage()
+        self.extra: Json = {}
+
+    def delta(self, d: Delta) -> None:
+        self._choices.setdefault(d.choice, _Choice()).add(d)
+
+    def response(self) -> Json:
+        m = self.meta
+        choices = [c.render(i) for i, c in sorted(self._choices.items())]
+        return {
+            "id": m.id,
+            "object": "chat.completion",
+            "created": m.created,
+            "model": m.model,
+            "choices": choices,
+            "usage": usage_dict(self.usage),
+            **self.extra,
+        }

@@ -1,0 +1,1 @@
+"""Engine implementations: in-process vLLM and an upstream OpenAI-compatible server."""

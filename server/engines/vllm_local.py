@@ -1,0 +1,148 @@
+"""The in-process vLLM engine (`AsyncLLM`) behind the engine interface.
+
+Requests go through vLLM's own `OpenAIServingChat`, so chat templates, tool parsers,
+reasoning parsers and structured outputs are vLLM's, never re-implemented here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from argparse import Namespace
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from server.engines.vllm_convert import (
+    delta_from_choice,
+    deltas_from_response,
+    to_openai_body,
+    usage_from,
+)
+from swarm.engine import ChatRequest, EngineEvent, ModelInfo
+from swarm.errors import EngineRejected, EngineUnavailable
+
+log = logging.getLogger("kimi_swarm.engine")
+
+
+class VLLMEngine:
+    """One `AsyncLLM` plus vLLM's chat serving layer, used in-process."""
+
+    def __init__(self, client: Any, serving_chat: Any, info: ModelInfo) -> None:
+        self._client = client
+        self._chat = serving_chat
+        self._info = info
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    @classmethod
+    @asynccontextmanager
+    async def start(cls, args: Namespace) -> AsyncIterator[VLLMEngine]:
+        """Start the engine from vLLM CLI arguments; shut it down on exit."""
+        from starlette.datastructures import State
+        from vllm.entrypoints.launchers.api_server.app_state import init_app_state
+        from vllm.entrypoints.launchers.api_server.entry import build_async_engine_client
+
+        async with build_async_engine_client(args) as client:
+            state = State()
+            tasks = await client.get_supported_tasks()
+            await init_app_state(client, state, args, tasks)
+            mc = client.model_config
+            info = ModelInfo(
+                name=args.served_model_name[0] if args.served_model_name else args.model,
+                max_model_len=mc.max_model_len,
+                structured_outputs=True,
+                multimodal=bool(mc.is_multimodal_model),
+            )
+            yield cls(client, state.openai_serving_chat, info)
+
+    async def healthy(self) -> bool:
+        try:
+            await self._client.check_health()
+        except Exception:
+            return False
+        return not self._client.errored
+
+    def stream(self, request: ChatRequest) -> AsyncGenerator[EngineEvent, None]:
+        return self._stream(request)
+
+    async def _stream(self, request: ChatRequest) -> AsyncGenerator[EngineEvent, None]:
+        from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionResponse
+
+        result = await self._submit(request)
+        if isinstance(result, ChatCompletionResponse):
+            for event in deltas_from_response(result):
+                yield event
+            return
+        finished = False
+        try:
+            async for frame in result:
+                for event in _parse_frame(frame):
+                    yield event
+            finished = True
+        finally:
+            await result.aclose()
+            if not finished:
+                # The consumer went away: free the sequence now, not at GC time.
+                await self._client.abort(f"chatcmpl-{request.request_id}")
+
+    async def _submit(self, request: ChatRequest) -> Any:
+        from pydantic import ValidationError
+        from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+        from vllm.entrypoints.serve.engine.protocol import ErrorResponse
+        from vllm.exceptions import VLLMClientError
+
+        body = to_openai_body(request, self._info.name)
+        try:
+            vreq = ChatCompletionRequest.model_validate(body)
+            result = await self._chat.create_chat_completion(vreq, None)
+        except ValidationError as exc:
+            err = exc.errors(include_url=False)[0]
+            param = ".".join(str(p) for p in err["loc"]) or None
+            raise EngineRejected(
+                str(err["msg"]).removeprefix("Value error, "), param=param
+            ) from exc
+        except VLLMClientError as exc:
+            param = getattr(exc, "parameter", None)
+            raise EngineRejected(str(exc).split(" (parameter=")[0], param=param) from exc
+        except (ValueError, TypeError) as exc:  # vLLM's renderer reports bad input this way
+            raise EngineRejected(str(exc)) from exc
+        if isinstance(result, ErrorResponse):
+            raise _error_response(result.error)
+        return result
+
+    async def close(self) -> None:
+        """The engine's lifetime is owned by `start()`; nothing to do per instance."""
+
+
+def _error_response(error: Any) -> Exception:
+    status = int(getattr(error, "code", 400) or 400)
+    message = str(getattr(error, "message", "request rejected by the engine"))
+    if status >= 500:
+        return EngineUnavailable(message)
+    return EngineRejected(message, param=getattr(error, "param", None), status=status)
+
+
+def _parse_frame(frame: str) -> list[EngineEvent]:
+    """One vLLM SSE frame (`data: {...}\\n\\n`) → engine events."""
+    payload = frame.removeprefix("data: ").strip()
+    if not payload or payload == "[DONE]":
+        return []
+    chunk = json.loads(payload)
+    if "error" in chunk:
+        raise _error_response(_Obj(chunk["error"]))
+    events: list[EngineEvent] = []
+    for choice in chunk.get("choices") or []:
+        d = delta_from_choice(choice)
+        if d is not None:
+            events.append(d)
+    if chunk.get("usage"):
+        events.append(usage_from(chunk["usage"]))
+    return events
+
+
+class _Obj:
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.__dict__.update(d)

@@ -1,0 +1,114 @@
+"""Pure ASGI middleware (safe around streaming): request ids, API keys, body limit, metrics."""
+
+from __future__ import annotations
+
+import hmac
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server import metrics
+from server.errors import ApiError
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class EdgeMiddleware:
+    """Everything every request passes through, in one pass and no BaseHTTPMiddleware."""
+
+    def __init__(self, app: ASGIApp, *, api_keys: tuple[str, ...], max_body_bytes: int) -> None:
+        self.app = app
+        self.api_keys = tuple(k.encode() for k in api_keys)
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        route = metrics.route_label(scope["path"])
+        status = {"code": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        start = time.perf_counter()
+        metrics.IN_FLIGHT.inc()
+        try:
+            error = self._reject(scope)
+            if error is not None:
+                await _send_error(send_with_id, error)
+            else:
+                await self.app(scope, self._limited(receive), send_with_id)
+        finally:
+            metrics.IN_FLIGHT.dec()
+            metrics.LATENCY.labels(route).observe(time.perf_counter() - start)
+            metrics.REQUESTS.labels(route, str(status["code"])).inc()
+
+    def _reject(self, scope: Scope) -> ApiError | None:
+        if self.api_keys and scope["path"].startswith("/v1/") and not self._authorized(scope):
+            return ApiError(
+                401,
+                "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.",
+                code="invalid_api_key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            return _too_large(self.max_body_bytes)
+        return None
+
+    def _authorized(self, scope: Scope) -> bool:
+        auth = (_header(scope, b"authorization") or "").encode()
+        if not auth.lower().startswith(b"bearer "):
+            return False
+        given = auth[7:].strip()
+        return any(hmac.compare_digest(given, key) for key in self.api_keys)
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body_bytes:
+                    raise _too_large(self.max_body_bytes)
+            return message
+
+        return wrapped
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"Request body exceeds the server limit of {limit // (1024 * 1024)} MiB "
+        "(operators raise it with --max-request-mb).",
+        code="request_too_large",
+    )
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _send_error(send: Any, error: ApiError) -> None:
+    body = error.json_bytes()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""Agent Swarm scheduler: orchestrator loop, sub-agent runs, budgets, events, run store."""

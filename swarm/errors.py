@@ -1,0 +1,64 @@
+"""The exception tree. The server maps each class to one HTTP status in one place.
+
+SwarmError
+├── EngineError          model backend failures
+│   ├── EngineRejected   the request is invalid for the model (client's fault, 4xx)
+│   └── EngineUnavailable backend down or overloaded (infrastructure, 5xx/503)
+├── BudgetExceeded       a run ran out of steps, tokens, agents or time
+├── ModelBehaviourError  the model produced something unusable (fed back to it as data)
+├── ToolError            a tool failed (fed back to the model as data)
+└── InvalidRequest       a request option is invalid (a 400 naming the param)
+"""
+
+from __future__ import annotations
+
+
+class SwarmError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class EngineError(SwarmError):
+    """Base of engine failures."""
+
+
+class EngineRejected(EngineError):
+    """The engine refused the request as invalid: the client's fault (a 4xx)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        status: int = 400,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+        self.status = status
+
+
+class EngineUnavailable(EngineError):
+    """The backend is down, overloaded or answered garbage (infrastructure)."""
+
+
+class BudgetExceeded(SwarmError):
+    """A run or agent exhausted a budget (steps, tokens, agents, wall clock)."""
+
+
+class ModelBehaviourError(SwarmError):
+    """The model produced output the swarm cannot act on."""
+
+
+class ToolError(SwarmError):
+    """A tool failed; its message is shown to the model."""
+
+
+class InvalidRequest(SwarmError):
+    """A request option is invalid (the client's fault: a 400 naming `param`)."""
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param

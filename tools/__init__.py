@@ -1,0 +1,1 @@
+"""Agent tools: the swarm tools' schemas, web search, fetch, python sandbox, image ops, MCP."""

@@ -1,0 +1,107 @@
+"""The tool interface and registry that sub-agents use (DESIGN §6).
+
+A tool has a name, a JSON schema and an async `call`. Failures a model can act
+on come back as a `ToolResult` with `is_error=True`, never as an exception that
+would abort the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Json = dict[str, Any]
+
+
+@dataclass(slots=True, frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    parameters: Json
+    timeout_s: float = 30.0
+
+    def openai_schema(self, *, strict: bool = False) -> Json:
+        """The OpenAI `tools[]` entry for this tool."""
+        fn: Json = {
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+        }
+        if strict:
+            fn["strict"] = True
+        return {"type": "function", "function": fn}
+
+
+@dataclass(slots=True)
+class ToolContext:
+    """What a call may see of its run: the request's images (`image:N`) and limits."""
+
+    images: Sequence[bytes] = ()
+    # Operator allow-list of hosts/addresses that bypass private-address blocking.
+    allow_hosts: frozenset[str] = frozenset()
+    multimodal: bool = False
+
+
+@dataclass(slots=True)
+class ToolResult:
+    text: str
+    is_error: bool = False
+    # New images a tool produced (PNG bytes), shown to multimodal models.
+    images: list[bytes] = field(default_factory=list)
+
+
+@runtime_checkable
+class Tool(Protocol):
+    @property
+    def spec(self) -> ToolSpec: ...
+
+    async def call(self, args: Json, ctx: ToolContext) -> ToolResult: ...
+
+
+class ToolRegistry:
+    """Named tools; the swarm picks a per-sub-agent allow-list from it."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        for tool in tools:
+            self.register(tool)
+
+    def register(self, tool: Tool) -> None:
+        name = tool.spec.name
+        if name in self._tools:
+            raise ValueError(f"tool {name!r} is already registered")
+        self._tools[name] = tool
+
+    def names(self) -> list[str]:
+        return sorted(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def schemas(self, names: Iterable[str], *, strict: bool = False) -> list[Json]:
+        return [self._tools[n].spec.openai_schema(strict=strict) for n in names if n in self._tools]
+
+    async def invoke(self, name: str, arguments: str | Json, ctx: ToolContext) -> ToolResult:
+        """Run one call under its timeout; every failure becomes an error result."""
+        tool = self._tools.get(name)
+        if tool is None:
+            return ToolResult(f"unknown tool {name!r}; available: {', '.join(self.names())}", True)
+        try:
+            args = json.loads(arguments) if isinstance(arguments, str) else arguments
+        except json.JSONDecodeError as exc:
+            return ToolResult(f"arguments are not valid JSON ({exc.msg}); send a JSON object", True)
+        if not isinstance(args, dict):
+            return ToolResult("arguments must be a JSON object", True)
+        try:
+            async with asyncio.timeout(tool.spec.timeout_s):
+                return await tool.call(args, ctx)
+        except TimeoutError:
+            return ToolResult(f"{name} timed out after {tool.spec.timeout_s:g} s", True)
+        except Exception as exc:  # a tool's bug is data for the model, not a crash
+            return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", True)
