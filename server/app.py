@@ -17,6 +17,7 @@ from server.errors import ApiError, to_api_error
 from server.middleware import EdgeMiddleware
 from server.routes import chat, meta, models
 from swarm.engine import Engine
+from swarm.errors import SwarmError
 
 log = logging.getLogger("kimi_swarm.app")
 
@@ -80,6 +81,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         return _error_response(ApiError(400, f"Invalid request: {exc.errors()[0].get('msg')}"))
+
+    @app.exception_handler(SwarmError)
+    async def swarm_error(_: Request, exc: SwarmError) -> JSONResponse:
+        return _error_response(to_api_error(exc))
 
     @app.exception_handler(Exception)
     async def any_error(_: Request, exc: Exception) -> JSONResponse:

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 Json = dict[str, Any]
+
+# OpenAI function names: letters, digits, `_` and `-`, at most 64.
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class ToolError(Exception):
+    """A failure the model caused or can act on; its message is shown to the model verbatim."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -71,6 +79,8 @@ class ToolRegistry:
 
     def register(self, tool: Tool) -> None:
         name = tool.spec.name
+        if not _NAME.match(name):
+            raise ValueError(f"tool name {name!r} must match {_NAME.pattern}")
         if name in self._tools:
             raise ValueError(f"tool {name!r} is already registered")
         self._tools[name] = tool
@@ -103,5 +113,7 @@ class ToolRegistry:
                 return await tool.call(args, ctx)
         except TimeoutError:
             return ToolResult(f"{name} timed out after {tool.spec.timeout_s:g} s", True)
+        except ToolError as exc:
+            return ToolResult(f"{name}: {exc}", True)
         except Exception as exc:  # a tool's bug is data for the model, not a crash
             return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", True)

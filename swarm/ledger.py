@@ -1,0 +1,135 @@
+"""Accounting: per-agent steps and usage, stages, CriticalSteps and the run summary.
+
+A *step* is one model call of one agent. A *stage* is one orchestrator step plus
+the sub-agent tasks it launched: CriticalSteps = Σ_stages (1 + max_i steps(task_i)).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from swarm.engine import Usage
+
+Json = dict[str, Any]
+
+
+class TaskStatus(enum.StrEnum):
+    COMPLETED = "completed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    # Paused on the client's own tools; resumed by the next request with their results.
+    REQUIRES_ACTION = "requires_action"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(slots=True)
+class AgentStats:
+    """One agent instance: the orchestrator, or one sub-agent task."""
+
+    name: str
+    task: str | None = None
+    steps: int = 0
+    usage: Usage = field(default_factory=Usage)
+    status: str = "running"
+
+    def to_dict(self) -> Json:
+        u = self.usage
+        usage = {
+            "prompt_tokens": u.prompt_tokens,
+            "completion_tokens": u.completion_tokens,
+            "total_tokens": u.total_tokens,
+        }
+        out: Json = {"name": self.name, "steps": self.steps, "usage": usage, "status": self.status}
+        if self.task is not None:
+            out["task"] = self.task
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Json) -> AgentStats:
+        u = d["usage"]
+        usage = Usage(u["prompt_tokens"], u["completion_tokens"])
+        return cls(d["name"], d.get("task"), d["steps"], usage, d["status"])
+
+
+@dataclass(slots=True)
+class Ledger:
+    # Keyed by instance: "orchestrator" or a task id ("t1", "t2", ...).
+    agents: dict[str, AgentStats] = field(default_factory=dict)
+    # Each stage's contribution to CriticalSteps.
+    stages: list[int] = field(default_factory=list)
+
+    def agent(self, key: str, name: str, task: str | None = None) -> AgentStats:
+        if key not in self.agents:
+            self.agents[key] = AgentStats(name, task)
+        return self.agents[key]
+
+    def record_step(self, key: str, usage: Usage) -> None:
+        stats = self.agents[key]
+        stats.steps += 1
+        stats.usage += usage
+
+    def close_stage(self, task_steps: list[int]) -> None:
+        self.stages.append(1 + max(task_steps, default=0))
+
+    @property
+    def critical_steps(self) -> int:
+        return sum(self.stages)
+
+    @property
+    def total_steps(self) -> int:
+        return sum(a.steps for a in self.agents.values())
+
+    def usage(self) -> Usage:
+        total = Usage()
+        for a in self.agents.values():
+            total += a.usage
+        return total
+
+    def to_dict(self) -> Json:
+        return {"agents": {k: a.to_dict() for k, a in self.agents.items()}, "stages": self.stages}
+
+    @classmethod
+    def from_dict(cls, d: Json) -> Ledger:
+        agents = {k: AgentStats.from_dict(v) for k, v in d["agents"].items()}
+        return cls(agents, list(d["stages"]))
+
+
+@dataclass(slots=True, frozen=True)
+class RunSummary:
+    """The response's `swarm` object (also the run record's core)."""
+
+    run_id: str
+    status: RunStatus
+    critical_steps: int
+    total_steps: int
+    wall_time_s: float
+    agents: list[Json]
+
+    @property
+    def ratio(self) -> float:
+        return self.total_steps / self.critical_steps if self.critical_steps else 0.0
+
+    def to_dict(self) -> Json:
+        return {
+            "run_id": self.run_id,
+            "status": str(self.status),
+            "critical_steps": self.critical_steps,
+            "total_steps": self.total_steps,
+            "ratio": round(self.ratio, 4),
+            "wall_time_s": round(self.wall_time_s, 4),
+            "agents": self.agents,
+        }
+
+    @classmethod
+    def of(cls, run_id: str, status: RunStatus, ledger: Ledger, wall_time_s: float) -> RunSummary:
+        agents = [a.to_dict() for a in ledger.agents.values()]
+        return cls(run_id, status, ledger.critical_steps, ledger.total_steps, wall_time_s, agents)

@@ -1,0 +1,151 @@
+"""Server-wide swarm limits (CLI flags) and per-request options (`extra_body["swarm"]`).
+
+Per-request options may only tighten the server's limits; anything else is a 400
+naming the offending `swarm.<field>`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+from typing import Any
+
+from swarm.engine import ModelInfo
+from swarm.errors import InvalidRequest
+
+
+class ToolMode(enum.StrEnum):
+    """How agents are made to call tools.
+
+    AUTO: `tool_choice="auto"`; a turn without tool calls is the answer.
+    REQUIRED: every turn must call a tool (`"strict"` schemas, `tool_choice` required
+    or named); answers come through a `final_answer(answer)` tool. Small models
+    (the embedded SmolLM2) write prose under "auto", so they need this mode.
+    """
+
+    AUTO = "auto"
+    REQUIRED = "required"
+
+
+# Model families that call tools reliably under tool_choice="auto".
+NATIVE_TOOL_CALLERS = ("kimi", "gpt-", "qwen", "deepseek", "claude", "mistral", "llama-3")
+
+
+def default_tool_mode(info: ModelInfo) -> ToolMode:
+    """AUTO for native tool callers or engines without structured outputs, else REQUIRED."""
+    name = info.name.lower()
+    if not info.structured_outputs or any(tag in name for tag in NATIVE_TOOL_CALLERS):
+        return ToolMode.AUTO
+    return ToolMode.REQUIRED
+
+
+@dataclass(slots=True)
+class SwarmLimits:
+    """Server-wide limits; the CLI exposes one `--swarm-<field>` flag per field."""
+
+    max_subagents: int = 100
+    max_concurrent: int = 16
+    max_orchestrator_steps: int = 15
+    max_subagent_steps: int = 100
+    token_budget: int | None = None
+    timeout_s: float | None = None
+    subagent_timeout_s: float | None = None
+    # None: chosen per model by `default_tool_mode`.
+    tool_mode: ToolMode | None = None
+    # Sub-agent answers shorter than this get one continuation turn.
+    min_answer_chars: int = 8
+    # Consecutive malformed tool calls an agent may fix before it is forced to answer.
+    max_malformed_retries: int = 3
+    store_path: str = "~/.cache/kimi-swarm/runs.sqlite3"
+    retention_runs: int = 1000
+
+    def __post_init__(self) -> None:
+        for name in ("max_subagents", "max_concurrent", "max_orchestrator_steps"):
+            _check_positive(name, getattr(self, name), ValueError)
+        _check_positive("max_subagent_steps", self.max_subagent_steps, ValueError)
+        _check_positive("retention_runs", self.retention_runs, ValueError)
+        for name in ("token_budget", "timeout_s", "subagent_timeout_s"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_positive(name, value, ValueError)
+        if self.tool_mode is not None:
+            self.tool_mode = ToolMode(self.tool_mode)
+
+
+@dataclass(slots=True)
+class SwarmOptions:
+    """The effective limits of one run (server limits tightened by the request)."""
+
+    max_subagents: int
+    max_concurrent: int
+    max_orchestrator_steps: int
+    max_subagent_steps: int
+    token_budget: int | None
+    timeout_s: float | None
+    subagent_timeout_s: float | None
+    tool_mode: ToolMode
+    min_answer_chars: int
+    max_malformed_retries: int
+    # Resume this run (otherwise detected from the client's tool-result ids).
+    run_id: str | None = None
+
+
+_INT_CAPS = ("max_subagents", "max_concurrent", "max_orchestrator_steps", "max_subagent_steps")
+_OPTIONAL_CAPS = ("token_budget", "timeout_s", "subagent_timeout_s")
+_ACCEPTED = {*_INT_CAPS, *_OPTIONAL_CAPS, "tool_mode", "min_answer_chars", "run_id", "enabled"}
+
+
+def parse_options(raw: dict[str, Any] | None, limits: SwarmLimits, info: ModelInfo) -> SwarmOptions:
+    """Validate `extra_body["swarm"]` against the server's limits."""
+    if raw is not None and not isinstance(raw, dict):
+        raise InvalidRequest("swarm must be an object", param="swarm")
+    raw = dict(raw or {})
+    unknown = sorted(set(raw) - _ACCEPTED)
+    if unknown:
+        raise InvalidRequest(
+            f"unknown swarm option(s) {', '.join(unknown)}; accepted: {', '.join(sorted(_ACCEPTED))}",
+            param=f"swarm.{unknown[0]}",
+        )
+    values: dict[str, Any] = {f.name: getattr(limits, f.name) for f in fields(SwarmOptions) if hasattr(limits, f.name)}
+    values["tool_mode"] = limits.tool_mode or default_tool_mode(info)
+    for name in (*_INT_CAPS, *_OPTIONAL_CAPS, "min_answer_chars"):
+        if raw.get(name) is not None:
+            values[name] = _tightened(name, raw[name], getattr(limits, name))
+    if raw.get("tool_mode") is not None:
+        try:
+            values["tool_mode"] = ToolMode(raw["tool_mode"])
+        except ValueError:
+            raise InvalidRequest(
+                "swarm.tool_mode must be 'auto' or 'required'", param="swarm.tool_mode"
+            ) from None
+    run_id = raw.get("run_id")
+    if run_id is not None and not isinstance(run_id, str):
+        raise InvalidRequest("swarm.run_id must be a string", param="swarm.run_id")
+    values["run_id"] = run_id
+    return SwarmOptions(**values)
+
+
+def _tightened(name: str, value: Any, cap: int | float | None) -> int | float:
+    param = f"swarm.{name}"
+    integral = name not in ("timeout_s", "subagent_timeout_s")
+    kinds: tuple[type, ...] = (int,) if integral else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        kind = "an integer" if integral else "a number"
+        raise InvalidRequest(f"{param} must be {kind}", param=param)
+    if name == "min_answer_chars":
+        if value < 0:
+            raise InvalidRequest(f"{param} must be >= 0", param=param)
+        return value
+    _check_positive(param, value, InvalidRequest)
+    if cap is not None and value > cap:
+        raise InvalidRequest(
+            f"{param} must be at most {cap:g} (the server's limit)", param=param
+        )
+    return value
+
+
+def _check_positive(name: str, value: float, error: type[Exception]) -> None:
+    if value <= 0:
+        if error is InvalidRequest:
+            raise InvalidRequest(f"{name} must be positive", param=name)
+        raise error(f"{name} must be positive, got {value}")

@@ -1,0 +1,17 @@
+"""Prometheus metrics of the swarm, on `prometheus_client`'s default registry."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RUNS = Counter("swarm_runs", "Swarm runs by final status.", ["status"])
+SUBAGENTS_SPAWNED = Counter("swarm_subagents_spawned", "Sub-agent tasks started.")
+SUBAGENTS_FAILED = Counter("swarm_subagents_failed", "Sub-agent tasks that failed.")
+SUBAGENTS_TIMED_OUT = Counter("swarm_subagents_timed_out", "Sub-agent tasks that timed out.")
+QUEUE_DEPTH = Gauge("swarm_queue_depth", "Sub-agent tasks waiting for a concurrency slot.")
+ACTIVE_SUBAGENTS = Gauge("swarm_active_subagents", "Sub-agent tasks running now.")
+CRITICAL_STEPS = Histogram(
+    "swarm_critical_steps",
+    "CriticalSteps per finished run.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)

@@ -1,0 +1,153 @@
+"""The swarm's own tools: `create_subagent`, `assign_task`, `final_answer`.
+
+DESIGN §2 puts "the swarm tools' schemas" under tools/, but tools/ may not import
+swarm/ and these parsers raise swarm errors, so they live here.
+Parsing turns a model's raw arguments into a typed spec or a `ModelBehaviourError`
+whose message tells the model how to fix its call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from swarm.errors import ModelBehaviourError
+
+Json = dict[str, Any]
+
+CREATE_SUBAGENT = "create_subagent"
+ASSIGN_TASK = "assign_task"
+FINAL_ANSWER = "final_answer"
+SWARM_TOOLS = frozenset({CREATE_SUBAGENT, ASSIGN_TASK, FINAL_ANSWER})
+ORCHESTRATOR = "orchestrator"
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+ATTACHMENT_RE = re.compile(r"^(image|video):\d+(@\d\d:\d\d(:\d\d)?-\d\d:\d\d(:\d\d)?)?$")
+
+
+@dataclass(slots=True, frozen=True)
+class AgentSpec:
+    name: str
+    system_prompt: str
+    tools: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class TaskSpec:
+    agent: str
+    task: str
+    attachments: tuple[str, ...] = ()
+
+
+def _function(name: str, description: str, props: Json, required: list[str], strict: bool) -> Json:
+    params = {"type": "object", "properties": props, "required": required}
+    if strict:
+        params["additionalProperties"] = False
+    fn: Json = {"name": name, "description": description, "parameters": params}
+    if strict:
+        fn["strict"] = True
+    return {"type": "function", "function": fn}
+
+
+def create_subagent_schema(tool_names: Collection[str], *, strict: bool) -> Json:
+    tools: Json = {"type": "array", "items": {"type": "string"}}
+    if tool_names:
+        tools["items"] = {"type": "string", "enum": sorted(tool_names)}
+    props = {
+        "name": {"type": "string", "description": "Unique name, letters/digits/_.- only."},
+        "system_prompt": {"type": "string", "description": "The sub-agent's persona and rules."},
+        "tools": {**tools, "description": "Tools the sub-agent may use."},
+    }
+    desc = "Define a reusable sub-agent: a persona plus the tools it may use."
+    return _function(CREATE_SUBAGENT, desc, props, ["name", "system_prompt"], strict)
+
+
+def assign_task_schema(*, strict: bool) -> Json:
+    props = {
+        "agent": {"type": "string", "description": "Name of a sub-agent you created."},
+        "task": {"type": "string", "description": "A self-contained task description."},
+        "attachments": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Media of the request to show, e.g. image:0 or video:1@00:10-02:30.",
+        },
+    }
+    desc = (
+        "Run a task on a fresh context of a sub-agent; returns only its final answer. "
+        "Several calls in one turn run in parallel."
+    )
+    return _function(ASSIGN_TASK, desc, props, ["agent", "task"], strict)
+
+
+def final_answer_schema(*, strict: bool) -> Json:
+    props = {"answer": {"type": "string", "description": "The complete final answer."}}
+    return _function(FINAL_ANSWER, "Finish with your final answer.", props, ["answer"], strict)
+
+
+def load_arguments(raw: str) -> Json:
+    try:
+        args = json.loads(raw or "{}")
+    except json.JSONDecodeError as exc:
+        raise ModelBehaviourError(f"arguments are not valid JSON ({exc.msg}); resend a JSON object") from exc
+    if not isinstance(args, dict):
+        raise ModelBehaviourError("arguments must be a JSON object")
+    return args
+
+
+def _text(args: Json, key: str, *, required: bool = True) -> str:
+    value = args.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ModelBehaviourError(f"'{key}' must be a non-empty string")
+    return value
+
+
+def _strings(args: Json, key: str) -> tuple[str, ...]:
+    value = args.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ModelBehaviourError(f"'{key}' must be a list of strings")
+    return tuple(value)
+
+
+def parse_create(raw: str, available_tools: Collection[str]) -> AgentSpec:
+    """`create_subagent` arguments → `AgentSpec`; unknown tools are an error the model fixes."""
+    args = load_arguments(raw)
+    name = _text(args, "name").strip()
+    if not NAME_RE.match(name) or name == ORCHESTRATOR:
+        raise ModelBehaviourError(
+            f"invalid name {name!r}: use 1-64 letters, digits, '_', '.' or '-' (not 'orchestrator')"
+        )
+    tools = _strings(args, "tools")
+    unknown = [t for t in tools if t not in available_tools]
+    if unknown:
+        raise ModelBehaviourError(
+            f"unknown tool(s) {', '.join(unknown)}; available: {', '.join(sorted(available_tools)) or 'none'}"
+        )
+    return AgentSpec(name, _text(args, "system_prompt"), tuple(dict.fromkeys(tools)))
+
+
+def parse_assign(raw: str, agents: Collection[str], media: dict[str, int]) -> TaskSpec:
+    """`assign_task` arguments → `TaskSpec`; `media` counts the request's images/videos."""
+    args = load_arguments(raw)
+    agent = _text(args, "agent").strip()
+    if agent not in agents:
+        known = ", ".join(sorted(agents)) or "none yet: call create_subagent first"
+        raise ModelBehaviourError(f"no sub-agent named {agent!r}; known: {known}")
+    attachments = _strings(args, "attachments")
+    for ref in attachments:
+        kind, _, rest = ref.partition(":")
+        index = rest.split("@", 1)[0]
+        if not ATTACHMENT_RE.match(ref) or int(index) >= media.get(kind, 0):
+            raise ModelBehaviourError(
+                f"bad attachment {ref!r}: the request has {media.get('image', 0)} image(s) "
+                f"and {media.get('video', 0)} video(s); use image:N or video:N@mm:ss-mm:ss"
+            )
+    return TaskSpec(agent, _text(args, "task"), attachments)
+
+
+def parse_final(raw: str) -> str:
+    return _text(load_arguments(raw), "answer", required=False)
