@@ -29,15 +29,22 @@ def kimi_server(tiny_kimi_dir: Path) -> Iterator[ServerProcess]:
     """The tiny Kimi K2.5 (dummy weights) with the kimi_k2 parsers, served as `kimi-tiny`."""
     server = start_server(
         [
-            "--model", str(tiny_kimi_dir),
-            "--served-model-name", "kimi-tiny",
-            "--load-format", "dummy",
-            "--tool-call-parser", "kimi_k2",
-            "--reasoning-parser", "kimi_k2",
+            "--model",
+            str(tiny_kimi_dir),
+            "--served-model-name",
+            "kimi-tiny",
+            "--load-format",
+            "dummy",
+            "--tool-call-parser",
+            "kimi_k2",
+            "--reasoning-parser",
+            "kimi_k2",
             "--enable-auto-tool-choice",
             "--trust-remote-code",
-            "--max-model-len", "4096",
-            "--max-num-seqs", "8",
+            "--max-model-len",
+            "4096",
+            "--max-num-seqs",
+            "8",
         ]
     )
     yield server

@@ -55,15 +55,25 @@ class ServerProcess:
         return int(self.proc.returncode)
 
 
-def start_server(args: list[str], *, env: dict[str, str] | None = None,
-                 timeout_s: float = 600) -> ServerProcess:
-    """Run `python -m server serve ARGS --port P` and wait until /health answers 200."""
+def start_server(
+    args: list[str], *, env: dict[str, str] | None = None, timeout_s: float = 600
+) -> ServerProcess:
+    """Run `python -m server serve ARGS` on a free port and wait until /health answers 200."""
+    cmd = [sys.executable, "-m", "server", "serve", *args, "--host", "127.0.0.1"]
+    return start_command(cmd, env=env, timeout_s=timeout_s)
+
+
+def start_command(
+    cmd: list[str], *, env: dict[str, str] | None = None, timeout_s: float = 600
+) -> ServerProcess:
+    """Run any OpenAI-compatible server command (`--port P` appended) until /health is 200."""
     port = free_port()
     log_path = Path(tempfile.mkstemp(prefix="kimi-swarm-", suffix=".log")[1])
     full_env = {**os.environ, **CPU_ENV, **(env or {})}
-    cmd = [sys.executable, "-m", "server", "serve", *args, "--host", "127.0.0.1", "--port", str(port)]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
+        proc = subprocess.Popen(
+            [*cmd, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=full_env
+        )
     server = ServerProcess(proc, port, log_path)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

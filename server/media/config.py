@@ -49,8 +49,8 @@ class MoonViTConfig:
             fixed_output_tokens=cfg.get("fixed_output_tokens"),
             sample_fps=float(cfg.get("sample_fps", 2.0)),
             temporal_merge_kernel_size=int(cfg.get("temporal_merge_kernel_size", 4)),
-            image_mean=tuple(cfg.get("image_mean", (0.5, 0.5, 0.5))),  # type: ignore[arg-type]
-            image_std=tuple(cfg.get("image_std", (0.5, 0.5, 0.5))),  # type: ignore[arg-type]
+            image_mean=tuple(cfg.get("image_mean", (0.5, 0.5, 0.5))),
+            image_std=tuple(cfg.get("image_std", (0.5, 0.5, 0.5))),
         )
 
     @classmethod

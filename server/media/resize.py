@@ -23,7 +23,9 @@ class ResizePlan:
         return self.width + self.pad_width, self.height + self.pad_height
 
 
-def plan_resize(width: int, height: int, cfg: MoonViTConfig, limit: int | None = None) -> ResizePlan:
+def plan_resize(
+    width: int, height: int, cfg: MoonViTConfig, limit: int | None = None
+) -> ResizePlan:
     """`scale = min(1, sqrt(limit/(w//p · h//p)), side·p/w, side·p/h)`; never upscale."""
     p, side = cfg.patch_size, cfg.patch_limit_on_one_side
     limit = cfg.in_patch_limit if limit is None else limit

@@ -83,12 +83,14 @@ async def _stream_frames(
             frame = _frame(enc, item, include_usage, include_events)
             if frame is not None:
                 yield frame
-            try:
-                item = await pump.get(heartbeat_s)
-            except TimeoutError:
-                yield HEARTBEAT
-            except StopAsyncIteration:
-                item = None
+            item = None
+            while item is None:
+                try:
+                    item = await pump.get(heartbeat_s)
+                except TimeoutError:
+                    yield HEARTBEAT
+                except StopAsyncIteration:
+                    break
         yield DONE
     except Exception as exc:  # mid-stream failure: one error event, then close (no [DONE])
         yield b"data: " + to_api_error(exc).json_bytes() + b"\n\n"

@@ -21,7 +21,10 @@ def client(kimi_server: ServerProcess) -> openai.OpenAI:
 
 def test_thinking_mode_routes_text_to_reasoning(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(
-        model="kimi-tiny", messages=[{"role": "user", "content": "hello"}], max_tokens=8, temperature=0
+        model="kimi-tiny",
+        messages=[{"role": "user", "content": "hello"}],
+        max_tokens=8,
+        temperature=0,
     )
     msg = r.choices[0].message
     # Random weights never emit </think>: the kimi_k2 reasoning parser keeps it all as reasoning.

@@ -39,7 +39,9 @@ def client(smol_server: ServerProcess) -> openai.OpenAI:
 def test_sensible_answer(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(
         model="smollm2",
-        messages=[{"role": "user", "content": "What is the capital of France? Answer in one sentence."}],
+        messages=[
+            {"role": "user", "content": "What is the capital of France? Answer in one sentence."}
+        ],
         max_tokens=40,
         temperature=0,
     )
@@ -155,7 +157,9 @@ def test_client_disconnect_aborts_engine_request(smol_server: ServerProcess) -> 
         "messages": [{"role": "user", "content": "Write a very long story about the sea."}],
         "max_tokens": 3000, "temperature": 1.0, "stream": True, "ignore_eos": True,
     }  # fmt: skip
-    with httpx.stream("POST", f"{smol_server.base_url}/chat/completions", json=body, timeout=60) as r:
+    with httpx.stream(
+        "POST", f"{smol_server.base_url}/chat/completions", json=body, timeout=60
+    ) as r:
         for n, _ in enumerate(r.iter_lines()):
             if n > 5:
                 break
@@ -177,7 +181,10 @@ def test_request_id_echoed_and_metrics_count(smol_server: ServerProcess) -> None
     assert r.headers["x-request-id"] == "req-abc123"
     assert r.json()["id"] == "chatcmpl-req-abc123"
     metrics = httpx.get(f"{smol_server.url}/metrics", timeout=10).text
-    assert re.search(r'kimi_swarm_http_requests_total\{route="/v1/chat/completions",status="200"\} [1-9]', metrics)
+    assert re.search(
+        r'kimi_swarm_http_requests_total\{route="/v1/chat/completions",status="200"\} [1-9]',
+        metrics,
+    )
     assert re.search(r'kimi_swarm_tokens_total\{kind="completion"\} [1-9]', metrics)
     version = httpx.get(f"{smol_server.url}/version", timeout=10).json()
     assert version["vllm"] == "0.32.0"

@@ -51,7 +51,9 @@ class ReplyEngine:
             if self.tool_call is not None:
                 name, args = self.tool_call
                 half = len(args) // 2
-                out.append(Delta(choice, tool_calls=[ToolCallDelta(0, "call_1", name, args[:half])]))
+                out.append(
+                    Delta(choice, tool_calls=[ToolCallDelta(0, "call_1", name, args[:half])])
+                )
                 out.append(Delta(choice, tool_calls=[ToolCallDelta(0, arguments=args[half:])]))
                 out.append(Delta(choice, finish_reason="tool_calls"))
                 continue

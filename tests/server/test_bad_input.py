@@ -52,7 +52,9 @@ CASES: list[tuple[str, Any, int, str | None, str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "body", "status", "param", "words"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "body", "status", "param", "words"), CASES, ids=[c[0] for c in CASES]
+)
 async def test_bad_input(
     client: httpx.AsyncClient, engine: ReplyEngine, name: str, body: Any, status: int,
     param: str | None, words: str,
@@ -74,12 +76,14 @@ async def test_unknown_model_is_404(client: httpx.AsyncClient) -> None:
 async def test_oversized_body_is_413(make_app: AppMaker) -> None:
     app = make_app(max_body_bytes=1024)
     transport = httpx.ASGITransport(app=app)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=transport, base_url="http://test"
-    ) as c:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test") as c,
+    ):
         big = {**OK, "messages": [{"role": "user", "content": "x" * 5000}]}
         r = await c.post("/v1/chat/completions", json=big)
         _assert_error(r, 413, None, "exceeds the server limit")
+
         # A chunked body without Content-Length is counted as it arrives.
         async def chunks():  # type: ignore[no-untyped-def]
             for _ in range(10):
