@@ -3,7 +3,7 @@
 For `ids [T, k]` the flat slot `s = t * k + j` goes to expert `ids[t, j]`. Each expert's slots are
 laid out contiguously and padded up to a multiple of BLOCK_M with the sentinel `T * k`, so every
 BLOCK_M tile of `sorted_slots` belongs to exactly one expert (`tile_experts`). Sizes are worst
-case (`T*k + E*(BLOCK_M-1)`) so no host sync is needed; `num_padded` holds the used length.
+case (`BLOCK_M * (ceil(T*k / BLOCK_M) + min(E, T*k))`) so no host sync is needed; `num_padded` holds the used length.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def align_by_expert(ids: torch.Tensor, num_experts: int, block_m: int) -> Alignm
     first_of_expert = counts.cumsum(0) - counts  # [E] start in the unpadded order
     rank = torch.arange(num_slots, device=device) - first_of_expert[expert_of]
     dest = (padded_end - padded)[expert_of] + rank
-    max_len = num_slots + num_experts * (block_m - 1)
-    max_len = (max_len + block_m - 1) // block_m * block_m
+    # Σ_e ceil(c_e / BM) <= ceil(S / BM) + (experts that can be hit): few tiles at decode.
+    max_tiles = (num_slots + block_m - 1) // block_m + min(num_experts, num_slots)
+    max_len = max_tiles * block_m
     sorted_slots = torch.full((max_len,), num_slots, dtype=torch.int32, device=device)
     sorted_slots[dest] = order.to(torch.int32)
     tile_start = torch.arange(0, max_len, block_m, device=device)

@@ -28,15 +28,33 @@ _INTERPRETED = os.environ.get("TRITON_INTERPRET", "0") == "1"
 
 
 @triton.jit
-def _load_b(b_ptr, s_ptr, offs_k, offs_n, mask, stride_bn, stride_bk, stride_sn, stride_sk,
-            INT4: tl.constexpr, GROUP: tl.constexpr, DTYPE: tl.constexpr):
+def _load_b(
+    b_ptr,
+    s_ptr,
+    offs_k,
+    offs_n,
+    mask,
+    stride_bn,
+    stride_bk,
+    stride_sn,
+    stride_sk,
+    INT4: tl.constexpr,
+    GROUP: tl.constexpr,
+    DTYPE: tl.constexpr,
+):
     """B tile `[BLOCK_K, BLOCK_N]` of `w[e] [out, in]` (a transposed view), dequantised if INT4."""
     if INT4:
-        word = tl.load(b_ptr + (offs_k // 8)[:, None] * stride_bk + offs_n[None, :] * stride_bn,
-                       mask=mask, other=0)
+        word = tl.load(
+            b_ptr + (offs_k // 8)[:, None] * stride_bk + offs_n[None, :] * stride_bn,
+            mask=mask,
+            other=0,
+        )
         nibble = (word >> ((offs_k % 8) * 4)[:, None]) & 0xF
-        scale = tl.load(s_ptr + (offs_k // GROUP)[:, None] * stride_sk + offs_n[None, :] * stride_sn,
-                        mask=mask, other=0.0)
+        scale = tl.load(
+            s_ptr + (offs_k // GROUP)[:, None] * stride_sk + offs_n[None, :] * stride_sn,
+            mask=mask,
+            other=0.0,
+        )
         return ((nibble - 8).to(tl.float32) * scale.to(tl.float32)).to(DTYPE)
     else:
         return tl.load(b_ptr + offs_k[:, None] * stride_bk + offs_n[None, :] * stride_bn,

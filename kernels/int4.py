@@ -53,8 +53,9 @@ def quantize(w: torch.Tensor, group: int = GROUP) -> tuple[torch.Tensor, torch.T
         raise ValueError(f"in_features {w.shape[-1]} is not a multiple of group {group}")
     grouped = w.float().unflatten(-1, (-1, group))  # [..., out, G, group]
     scale = grouped.abs().amax(-1).clamp_min(1e-8) / ((QMAX - QMIN) / 2)  # [..., out, G]
-    q = torch.clamp(torch.round(grouped / scale.unsqueeze(-1)), QMIN, QMAX)
-    return q.flatten(-2).to(torch.int8), scale.to(w.dtype)
+    scale = scale.to(w.dtype)  # quantise with the scale as stored, so dequant is exact
+    q = torch.clamp(torch.round(grouped / scale.float().unsqueeze(-1)), QMIN, QMAX)
+    return q.flatten(-2).to(torch.int8), scale
 
 
 def pack(q: torch.Tensor) -> torch.Tensor:

@@ -17,8 +17,16 @@ _TILE = 4096  # BLOCK_T * BLOCK_E elements per program: fits registers on a GPU
 
 
 @triton.jit
-def _group_mask(choice, offs_e, e_mask, group_size, N_GROUP: tl.constexpr,
-                TOPK_GROUP: tl.constexpr, HAS_BIAS: tl.constexpr, BLOCK_G: tl.constexpr):
+def _group_mask(
+    choice,
+    offs_e,
+    e_mask,
+    group_size,
+    N_GROUP: tl.constexpr,
+    TOPK_GROUP: tl.constexpr,
+    HAS_BIAS: tl.constexpr,
+    BLOCK_G: tl.constexpr,
+):
     """`choice [BLOCK_T, BLOCK_E]` -> bool mask of experts in each token's best groups."""
     gid = offs_e // group_size  # [BLOCK_E] group of each expert (padding lands past N_GROUP)
     offs_g = tl.arange(0, BLOCK_G)
@@ -51,7 +59,9 @@ def _route_kernel(
     t_mask = offs_t < T
     e_mask = offs_e < E
     mask = t_mask[:, None] & e_mask[None, :]
-    logits = tl.load(logits_ptr + offs_t[:, None] * stride_t + offs_e[None, :], mask=mask, other=0.0)
+    logits = tl.load(
+        logits_ptr + offs_t[:, None] * stride_t + offs_e[None, :], mask=mask, other=0.0
+    )
     logits = logits.to(tl.float32)  # [BLOCK_T, BLOCK_E]
     if SOFTMAX:
         logits = tl.where(e_mask[None, :], logits, float("-inf"))
@@ -64,7 +74,9 @@ def _route_kernel(
         choice += tl.load(bias_ptr + offs_e, mask=e_mask, other=0.0).to(tl.float32)[None, :]
     choice = tl.where(e_mask[None, :], choice, float("-inf"))
     if N_GROUP > 1:
-        keep = _group_mask(choice, offs_e, e_mask, group_size, N_GROUP, TOPK_GROUP, HAS_BIAS, BLOCK_G)
+        keep = _group_mask(
+            choice, offs_e, e_mask, group_size, N_GROUP, TOPK_GROUP, HAS_BIAS, BLOCK_G
+        )
         choice = tl.where(keep, choice, float("-inf"))
     offs_k = tl.arange(0, BLOCK_K)
     weights = tl.zeros([BLOCK_T, BLOCK_K], tl.float32)

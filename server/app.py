@@ -38,6 +38,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with engine_factory() as engine:
             ctx.engine = engine
+            ctx.settings.served_name = ctx.settings.served_name or engine.info.name
             async with on_ready(ctx):
                 log.info("serving %s", ", ".join(ctx.model_ids()))
                 yield

@@ -12,7 +12,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
 
 from server import __version__, default_model
+from server.app import OnReady
+from server.config import add_deploy_args, apply_config, document_env, expand_help, unknown_env
 from server.context import AppContext, ServerSettings
+from server.logs import setup_logging
+from server.shutdown import run_server
+from server.tracing import shutdown_tracing, start_tracing
 from swarm.engine import Engine
 
 log = logging.getLogger("kimi_swarm")
@@ -65,8 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     from vllm.entrypoints.launchers.cli_args import make_arg_parser
     from vllm.utils.argparse_utils import FlexibleArgumentParser
 
+    from server.media_wiring import add_media_args
+    from server.swarm_wiring import add_swarm_args
+    from server.tools_wiring import add_tools_args
+
     parser = make_arg_parser(FlexibleArgumentParser(prog="kimi-swarm serve"))
     add_own_args(parser)
+    add_swarm_args(parser)
+    add_tools_args(parser)
+    add_media_args(parser)
+    add_deploy_args(parser)
+    document_env(parser)  # last: every option's help names its env var
     return parser
 
 
@@ -84,9 +98,16 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     parser = build_parser()
-    args = parser.parse_args(argv[1:])
-    explicit_model = bool(args.model_tag) or any(
-        a == "--model" or a.startswith("--model=") for a in argv
+    args = apply_config(parser, expand_help(argv[1:]), os.environ)
+    # vLLM's --log-level (absent unless given; vLLM validates it) sets our level too.
+    args.log_level = getattr(args, "log_level", None)
+    setup_logging(args.log_format, our_log_level(args))
+    for name in unknown_env(parser, os.environ):
+        log.warning("ignoring %s: no option of that name", name)
+    explicit_model = (
+        bool(args.model_tag)
+        or any(a == "--model" or a.startswith("--model=") for a in argv)
+        or "model" in args.config_sources
     )
     if args.model_tag:
         args.model = args.model_tag
@@ -94,16 +115,18 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def serve(args: Namespace, *, embedded: bool) -> None:
-    import uvicorn
-
     from server.app import create_app
+    from server.media_wiring import MediaSupport
 
     if args.fused_moe:
+        # Read by kernels.plugin.register() in every vLLM process (set before any spawns).
         os.environ["KIMI_SWARM_FUSED_MOE"] = "1"
     if embedded:
         use_embedded_default(args)
     if not args.upstream:
         apply_cpu_defaults(args)
+        # Video through our PyAV loader (server/media/vllm_video.py): seeks, exact sampling.
+        args.media_io_kwargs = args.media_io_kwargs or {"video": {"video_backend": "kimi_swarm"}}
     settings = ServerSettings(
         served_name=served_name(args),
         api_keys=api_keys(args),
@@ -111,10 +134,32 @@ def serve(args: Namespace, *, embedded: bool) -> None:
         heartbeat_s=args.heartbeat_s,
         version_info=_versions(),
     )
-    app = create_app(AppContext(settings), lambda: engine_factory(args))
-    uvicorn.run(
-        app, host=args.host or "0.0.0.0", port=args.port, log_level="info", timeout_keep_alive=30
-    )
+    ctx = AppContext(settings, media=None if args.upstream else MediaSupport.from_args(args))
+    app = create_app(ctx, lambda: engine_factory(args), swarm_hook(args))
+    start_tracing(args.otel_endpoint, settings.served_name)
+    try:
+        run_server(
+            app,
+            host=args.host or "0.0.0.0",
+            port=args.port,
+            shutdown_timeout_s=args.shutdown_timeout_s,
+            log_level=our_log_level(args),
+        )
+    finally:
+        shutdown_tracing()
+
+
+def our_log_level(args: Namespace) -> str:
+    return str(args.log_level or "info").lower()
+
+
+def swarm_hook(args: Namespace) -> OnReady:
+    from server.swarm_wiring import swarm_on_ready
+    from server.tools_wiring import tools_config_from_args
+    from tools.registry_factory import open_registry
+
+    config = tools_config_from_args(args)
+    return swarm_on_ready(args, lambda: open_registry(config))
 
 
 def engine_factory(args: Namespace) -> AbstractAsyncContextManager[Engine]:
@@ -162,10 +207,11 @@ def apply_cpu_defaults(args: Namespace) -> None:
 
 
 def served_name(args: Namespace) -> str:
+    """The id clients use; empty in upstream mode until the engine reports the upstream's model."""
     if args.served_model_name:
         return str(args.served_model_name[0])
-    if args.upstream and args.upstream_model:
-        return str(args.upstream_model)
+    if args.upstream:
+        return str(args.upstream_model or "")
     return str(args.model)
 
 

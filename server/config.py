@@ -62,13 +62,7 @@ def add_deploy_args(parser: ArgumentParser) -> None:
         choices=("text", "json"),
         default="text",
         help="text: human-readable lines (default); json: one JSON object per line with "
-        "request_id and run_id.",
-    )
-    g.add_argument(
-        "--log-level",
-        choices=("debug", "info", "warning", "error"),
-        default="info",
-        help="Lowest level logged (default info).",
+        "request_id and run_id. The level is vLLM's --log-level.",
     )
     g.add_argument(
         "--otel-endpoint",
@@ -84,6 +78,11 @@ def add_deploy_args(parser: ArgumentParser) -> None:
         help="On SIGTERM, seconds in-flight requests and swarm runs get to finish before they "
         "are cancelled (default 30).",
     )
+
+
+def expand_help(argv: Sequence[str]) -> list[str]:
+    """Plain `--help` lists every option (vLLM's parser alone shows only group names)."""
+    return ["--help=all" if a in ("-h", "--help") else a for a in argv]
 
 
 def env_name(action: Action) -> str:
@@ -107,7 +106,9 @@ def document_env(parser: ArgumentParser) -> None:
             action.help = (action.help or "") + suffix
 
 
-def apply_config(parser: ArgumentParser, argv: Sequence[str], environ: Mapping[str, str]) -> Namespace:
+def apply_config(
+    parser: ArgumentParser, argv: Sequence[str], environ: Mapping[str, str]
+) -> Namespace:
     """Parse `argv` with env vars and the YAML file as defaults; bad values exit with code 2."""
     actions = configurable(parser)
     sources: dict[str, str] = {}
@@ -120,7 +121,9 @@ def apply_config(parser: ArgumentParser, argv: Sequence[str], environ: Mapping[s
     parser.set_defaults(**{**file_values, **env_values})
     args = parser.parse_args(list(argv))
     # Where each non-flag value came from (dest -> "KIMI_SWARM_X" or "config.yaml").
-    args.config_sources = {k: v for k, v in sources.items() if _not_on_command_line(k, actions, argv)}
+    args.config_sources = {
+        k: v for k, v in sources.items() if _not_on_command_line(k, actions, argv)
+    }
     return args
 
 
@@ -185,12 +188,12 @@ def resolve(parser: ArgumentParser, action: Action, raw: Any, origin: str) -> An
             raise ConfigError(
                 f"invalid value for {opt} (from {origin}): {raw!r} (choose from {choices})"
             )
-    value: Any = values if _is_list(action) else values[0]
+    result: Any = values if _is_list(action) else values[0]
     if isinstance(action, _PLAIN_ACTIONS):
-        return value
+        return result
     # A custom action (e.g. vLLM's LoRA paths) post-processes its values: let it.
     scratch = Namespace(**{action.dest: None})
-    action(parser, scratch, value, opt)
+    action(parser, scratch, result, opt)
     return getattr(scratch, action.dest)
 
 
@@ -210,8 +213,10 @@ def _typed(action: Action, text: str) -> Any:
 
 
 def _is_list(action: Action) -> bool:
-    return action.nargs in ("+", "*") or isinstance(action.nargs, int) or (
-        isinstance(action, argparse._AppendAction)
+    return (
+        action.nargs in ("+", "*")
+        or isinstance(action.nargs, int)
+        or (isinstance(action, argparse._AppendAction))
     )
 
 

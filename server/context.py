@@ -9,6 +9,7 @@ from server.errors import ApiError
 from swarm.engine import Engine
 
 if TYPE_CHECKING:
+    from server.media_wiring import MediaSupport
     from swarm.service import SwarmService
 
 SWARM_SUFFIX = "-swarm"
@@ -35,6 +36,7 @@ class AppContext:
     settings: ServerSettings
     engine: Engine | None = None
     swarm: SwarmService | None = None
+    media: MediaSupport | None = None
     # Extra per-app objects (media limits, tool registry, ...) keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -19,6 +19,7 @@ from typing import Any
 REQUEST_ID: ContextVar[str | None] = ContextVar("kimi_swarm_request_id", default=None)
 RUN_ID: ContextVar[str | None] = ContextVar("kimi_swarm_run_id", default=None)
 ACCESS = logging.getLogger("kimi_swarm.access")
+QUIET_PATHS = frozenset({"/health", "/metrics"})
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(ids)s"
 # LogRecord attributes that are not user `extra=` fields.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -101,7 +102,10 @@ def log_access(
     method: str, path: str, status: int, duration_s: float, run_id: str | None = None
 ) -> None:
     """The one access line per request (uvicorn's own access log is turned off)."""
-    ACCESS.info(
+    # Probes (Docker HEALTHCHECK, Prometheus scrapes) would drown the log at info level.
+    level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+    ACCESS.log(
+        level,
         '"%s %s" %d %.1fms',
         method,
         path,

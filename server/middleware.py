@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import metrics
+from server import logs, metrics, tracing
 from server.errors import ApiError
 
 
@@ -33,6 +33,7 @@ class EdgeMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         route = metrics.route_label(scope["path"])
         status = {"code": 500}
+        run: dict[str, str] = {}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -40,20 +41,30 @@ class EdgeMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
+                run_id = dict(headers).get(b"x-swarm-run-id")
+                if run_id:
+                    run["id"] = run_id.decode("latin-1")
             await send(message)
 
         start = time.perf_counter()
         metrics.IN_FLIGHT.inc()
-        try:
-            error = self._reject(scope)
-            if error is not None:
-                await _send_error(send_with_id, error)
-            else:
-                await self.app(scope, self._limited(receive), send_with_id)
-        finally:
-            metrics.IN_FLIGHT.dec()
-            metrics.LATENCY.labels(route).observe(time.perf_counter() - start)
-            metrics.REQUESTS.labels(route, str(status["code"])).inc()
+        # Log lines and spans opened below (tasks included) carry this request's id / trace.
+        with logs.bound(logs.REQUEST_ID, request_id), tracing.http_span(scope, request_id) as span:
+            try:
+                error = self._reject(scope)
+                if error is not None:
+                    await _send_error(send_with_id, error)
+                else:
+                    await self.app(scope, self._limited(receive), send_with_id)
+            finally:
+                elapsed = time.perf_counter() - start
+                metrics.IN_FLIGHT.dec()
+                metrics.LATENCY.labels(route).observe(elapsed)
+                metrics.REQUESTS.labels(route, str(status["code"])).inc()
+                tracing.end_http_span(span, status["code"], run.get("id"))
+                logs.log_access(
+                    scope["method"], scope["path"], status["code"], elapsed, run.get("id")
+                )
 
     def _reject(self, scope: Scope) -> ApiError | None:
         if self.api_keys and scope["path"].startswith("/v1/") and not self._authorized(scope):

@@ -29,8 +29,6 @@ class EventType(enum.StrEnum):
     RUN_FAILED = "run.failed"
 
 
-
-
 @dataclass(slots=True, frozen=True)
 class SwarmEvent:
     type: EventType
@@ -66,8 +64,8 @@ class EventLog:
         self.closed = False
         self._next = start
         self._sink = sink
-        # Replaced on every change: followers await the one they saw last.
-        self._tick = asyncio.Event()
+        # Set (and dropped) on the next change; created only while someone follows.
+        self._tick: asyncio.Event | None = None
 
     @property
     def last_sequence(self) -> int:
@@ -94,12 +92,15 @@ class EventLog:
         self._wake()
 
     def _wake(self) -> None:
-        self._tick.set()
-        self._tick = asyncio.Event()
+        if self._tick is not None:
+            self._tick.set()
+            self._tick = None
 
     async def follow(self, after: int) -> AsyncIterator[SwarmEvent]:
         """Events with sequence number > `after`, live, until the run's stream closes."""
         while True:
+            if self._tick is None:
+                self._tick = asyncio.Event()
             tick = self._tick
             for event in self.events:
                 if event.sequence_number > after:

@@ -106,7 +106,9 @@ def parse_options(raw: dict[str, Any] | None, limits: SwarmLimits, info: ModelIn
             f"unknown swarm option(s) {', '.join(unknown)}; accepted: {', '.join(sorted(_ACCEPTED))}",
             param=f"swarm.{unknown[0]}",
         )
-    values: dict[str, Any] = {f.name: getattr(limits, f.name) for f in fields(SwarmOptions) if hasattr(limits, f.name)}
+    values: dict[str, Any] = {
+        f.name: getattr(limits, f.name) for f in fields(SwarmOptions) if hasattr(limits, f.name)
+    }
     values["tool_mode"] = limits.tool_mode or default_tool_mode(info)
     for name in (*_INT_CAPS, *_OPTIONAL_CAPS, "min_answer_chars"):
         if raw.get(name) is not None:
@@ -125,22 +127,24 @@ def parse_options(raw: dict[str, Any] | None, limits: SwarmLimits, info: ModelIn
     return SwarmOptions(**values)
 
 
-def _tightened(name: str, value: Any, cap: int | float | None) -> int | float:
+def _tightened(name: str, raw: Any, cap: int | float | None) -> int | float:
     param = f"swarm.{name}"
     integral = name not in ("timeout_s", "subagent_timeout_s")
-    kinds: tuple[type, ...] = (int,) if integral else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int | float)
+        or (integral and isinstance(raw, float))
+    ):
         kind = "an integer" if integral else "a number"
         raise InvalidRequest(f"{param} must be {kind}", param=param)
+    value = raw
     if name == "min_answer_chars":
         if value < 0:
             raise InvalidRequest(f"{param} must be >= 0", param=param)
         return value
     _check_positive(param, value, InvalidRequest)
     if cap is not None and value > cap:
-        raise InvalidRequest(
-            f"{param} must be at most {cap:g} (the server's limit)", param=param
-        )
+        raise InvalidRequest(f"{param} must be at most {cap:g} (the server's limit)", param=param)
     return value
 
 

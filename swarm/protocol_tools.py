@@ -43,7 +43,7 @@ class TaskSpec:
 
 
 def _function(name: str, description: str, props: Json, required: list[str], strict: bool) -> Json:
-    params = {"type": "object", "properties": props, "required": required}
+    params: Json = {"type": "object", "properties": props, "required": required}
     if strict:
         params["additionalProperties"] = False
     fn: Json = {"name": name, "description": description, "parameters": params}
@@ -65,9 +65,12 @@ def create_subagent_schema(tool_names: Collection[str], *, strict: bool) -> Json
     return _function(CREATE_SUBAGENT, desc, props, ["name", "system_prompt"], strict)
 
 
-def assign_task_schema(*, strict: bool) -> Json:
+def assign_task_schema(*, strict: bool, agents: Collection[str] = ()) -> Json:
+    agent: Json = {"type": "string", "description": "Name of a sub-agent you created."}
+    if agents and strict:  # constrained decoding then cannot name an unknown agent
+        agent["enum"] = sorted(agents)
     props = {
-        "agent": {"type": "string", "description": "Name of a sub-agent you created."},
+        "agent": agent,
         "task": {"type": "string", "description": "A self-contained task description."},
         "attachments": {
             "type": "array",
@@ -91,7 +94,9 @@ def load_arguments(raw: str) -> Json:
     try:
         args = json.loads(raw or "{}")
     except json.JSONDecodeError as exc:
-        raise ModelBehaviourError(f"arguments are not valid JSON ({exc.msg}); resend a JSON object") from exc
+        raise ModelBehaviourError(
+            f"arguments are not valid JSON ({exc.msg}); resend a JSON object"
+        ) from exc
     if not isinstance(args, dict):
         raise ModelBehaviourError("arguments must be a JSON object")
     return args

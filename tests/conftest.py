@@ -12,9 +12,10 @@ from tests.servers import ServerProcess, start_server
 
 
 @pytest.fixture(scope="session")
-def smol_server() -> Iterator[ServerProcess]:
+def smol_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`kimi-swarm serve` with no --model: the embedded SmolLM2 as `smollm2` (+ `smollm2-swarm`)."""
-    server = start_server(["--max-num-seqs", "16"])
+    store = tmp_path_factory.mktemp("runs") / "runs.sqlite3"
+    server = start_server(["--max-num-seqs", "16", "--swarm-store", str(store)])
     yield server
     server.stop()
 

@@ -59,6 +59,8 @@ def start_server(
     args: list[str], *, env: dict[str, str] | None = None, timeout_s: float = 600
 ) -> ServerProcess:
     """Run `python -m server serve ARGS` on a free port and wait until /health answers 200."""
+    if "--swarm-store" not in args:
+        args = [*args, "--swarm-store", ":memory:"]  # tests never touch the user's run store
     cmd = [sys.executable, "-m", "server", "serve", *args, "--host", "127.0.0.1"]
     return start_command(cmd, env=env, timeout_s=timeout_s)
 
@@ -69,7 +71,9 @@ def start_command(
     """Run any OpenAI-compatible server command (`--port P` appended) until /health is 200."""
     port = free_port()
     log_path = Path(tempfile.mkstemp(prefix="kimi-swarm-", suffix=".log")[1])
-    full_env = {**os.environ, **CPU_ENV, **(env or {})}
+    # The kernel tests set TRITON_INTERPRET in this process; an engine must not inherit it.
+    inherited = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
+    full_env = {**inherited, **CPU_ENV, **(env or {})}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [*cmd, "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=full_env

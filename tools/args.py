@@ -42,7 +42,8 @@ def opt_float(args: Json, key: str, default: float, lo: float, hi: float) -> flo
 def num_list(args: Json, key: str, length: int) -> list[float]:
     """A required list of exactly `length` numbers."""
     value = args.get(key)
-    ok = isinstance(value, list) and len(value) == length
-    if not ok or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or len(value) != length:
+        raise ToolError(f"argument {key!r} must be a list of {length} numbers")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
         raise ToolError(f"argument {key!r} must be a list of {length} numbers")
     return [float(v) for v in value]

@@ -79,6 +79,7 @@ class MediaLimits:
     max_redirects: int = 3
     allow_private: bool = False
     allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+    video_codecs: frozenset[str] = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4"})
     media_dir: Path | None = None
     allow_http: bool = True
 

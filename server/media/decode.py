@@ -32,7 +32,9 @@ def open_checked(data: bytes, limits: MediaLimits) -> Image.Image:
         )
     try:
         image = Image.open(io.BytesIO(data), formats=PIL_FORMATS[kind[0]])
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise MediaError(f"the image is too large: {exc}", code="media_too_large") from exc
+    except (OSError, ValueError) as exc:
         raise MediaError(
             f"the {kind[0]} image cannot be read: {exc}", code="corrupt_media"
         ) from exc

@@ -41,15 +41,38 @@ class Patches:
         return int(self.pixel_values.nbytes + self.grid_thws.nbytes)
 
 
+class SourceFrame(np.ndarray):
+    """A frame the decoder already scaled; its plan is computed from `source_size` (w, h).
+
+    Re-planning from the scaled size could shrink it again (the patch-count rule
+    floors each side), so scaled video frames carry the size they came from.
+    """
+
+    source_size: tuple[int, int] | None
+
+    def __array_finalize__(self, obj: object) -> None:
+        self.source_size = getattr(obj, "source_size", None)
+
+
+def with_source(frame: np.ndarray, size: tuple[int, int]) -> SourceFrame:
+    view = frame.view(SourceFrame)
+    view.source_size = size
+    return view
+
+
 def _size(frame: Frame) -> tuple[int, int]:
-    return frame.size if isinstance(frame, Image.Image) else (frame.shape[1], frame.shape[0])
+    if isinstance(frame, Image.Image):
+        return frame.size
+    if isinstance(frame, SourceFrame) and frame.source_size is not None:
+        return frame.source_size
+    return frame.shape[1], frame.shape[0]
 
 
 def _resized(frame: Frame, plan: ResizePlan) -> np.ndarray:
     """[h, w, 3] uint8 at the plan's size (PIL bicubic, as vLLM)."""
     if isinstance(frame, np.ndarray):
         if frame.shape[:2] == (plan.height, plan.width):
-            return frame
+            return np.asarray(frame)
         frame = Image.fromarray(frame)
     if frame.mode != "RGB":
         frame = frame.convert("RGB")
@@ -88,8 +111,11 @@ class MoonViTProcessor:
     def num_tokens(self, item: Visual) -> int:
         return self.plan(item).num_tokens
 
-    def process(self, items: Sequence[Visual]) -> Patches:
-        """Pack all items; patches of item i follow those of item i-1."""
+    def process(self, items: Sequence[Visual], *, normalize: bool = True) -> Patches:
+        """Pack all items; patches of item i follow those of item i-1.
+
+        `normalize=False` gives raw uint8 patches (vLLM normalises on the device then).
+        """
         plans = [self.plan(item) for item in items]
         frames = [
             [item] if isinstance(item, Image.Image | np.ndarray) else list(item) for item in items
@@ -103,7 +129,7 @@ class MoonViTProcessor:
             np.int64,
         ).reshape(-1, 3)
         counts = grid.prod(axis=1)
-        out = np.empty((int(counts.sum()), 3, p, p), np.float32)
+        out = np.empty((int(counts.sum()), 3, p, p), np.float32 if normalize else np.uint8)
         starts = np.concatenate([[0], np.cumsum(counts)])
         jobs = [
             self._pool.submit(self._write, f, pl, out[starts[i] : starts[i + 1]])
@@ -131,6 +157,9 @@ class MoonViTProcessor:
         # [T, gh, p, gw, p, 3] -> [T, gh, gw, 3, p, p]: patch-major, channel-first
         tiles = stack.reshape(len(frames), gh, p, gw, p, 3).transpose(0, 1, 3, 5, 2, 4)
         view = out.reshape(len(frames), gh, gw, 3, p, p)
+        if out.dtype == np.uint8:
+            view[...] = tiles
+            return
         np.divide(tiles, np.float32(255.0), out=view, dtype=np.float32)
         view -= self._mean
         view *= self._inv_std

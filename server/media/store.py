@@ -11,7 +11,7 @@ import json
 
 from server.media.cache import LruCache, content_key
 from server.media.config import MediaLimits, MoonViTConfig
-from server.media.video import VideoChunk, load_chunks
+from server.media.video import VideoChunk, check_range, decode_chunks
 
 SLICE_MIME = "video/x-kimi-slice"
 _MAGIC = b"KIMI-SLICE/1\n"
@@ -20,6 +20,9 @@ _MAGIC = b"KIMI-SLICE/1\n"
 CHUNKS: LruCache[list[VideoChunk]] = LruCache(
     1 << 30, lambda chunks: sum(f.nbytes for c in chunks for f in c.frames)
 )
+# The media config of the Kimi model this process serves (set when vLLM builds our
+# processor); the in-engine video loader sizes frames with it.
+ENGINE_CFG: list[MoonViTConfig] = []
 # Content hashes of images that decoded cleanly under some limits.
 VALID_IMAGES: LruCache[bool] = LruCache(1 << 20, lambda _: 64)
 
@@ -31,9 +34,10 @@ def video_chunks(
     start: float = 0.0,
     end: float | None = None,
 ) -> list[VideoChunk]:
-    """Chunks of `data[start:end]` under `cfg`, decoded at most once per content."""
+    """Chunks of `data[start:end]` under `cfg`: limits checked every call, decoded once per content."""
+    info, times = check_range(data, cfg, limits, start, end)
     key = content_key(data, start, end, cfg)
-    return CHUNKS.get_or_make(key, lambda: load_chunks(data, cfg, limits, start, end))
+    return CHUNKS.get_or_make(key, lambda: decode_chunks(data, info, times, cfg))
 
 
 def wrap_slice(data: bytes, start: float, end: float | None) -> bytes:

@@ -17,6 +17,7 @@ import numpy as np
 
 from server.media.config import MediaLimits, MoonViTConfig
 from server.media.errors import MediaError
+from server.media.moonvit import with_source
 from server.media.resize import ResizePlan, frame_limit, plan_resize
 
 _AV_ERRORS = (av.FFmpegError, OSError, ValueError, IndexError, RuntimeError)
@@ -77,6 +78,12 @@ def probe(data: bytes, limits: MediaLimits) -> VideoInfo:
 
 
 def _check(info: VideoInfo, limits: MediaLimits) -> None:
+    if info.codec not in limits.video_codecs:
+        allowed = ", ".join(sorted(limits.video_codecs))
+        raise MediaError(
+            f"the video codec {info.codec!r} is not accepted (use one of: {allowed})",
+            code="unsupported_codec",
+        )
     if info.width < 1 or info.height < 1 or info.fps <= 0:
         raise MediaError("the video has no usable frame size or frame rate", code="corrupt_media")
     if (
@@ -138,14 +145,14 @@ def decode_frames(
     return picked
 
 
-def load_chunks(
+def check_range(
     data: bytes,
     cfg: MoonViTConfig,
     limits: MediaLimits,
     start: float = 0.0,
     end: float | None = None,
-) -> list[VideoChunk]:
-    """Probe, check length, sample, decode and group into chunks of `temporal_merge_kernel_size`."""
+) -> tuple[VideoInfo, list[float]]:
+    """Probe and apply the limits (cheap: headers only); return the times to sample."""
     info = probe(data, limits)
     if (
         start < 0
@@ -168,10 +175,30 @@ def load_chunks(
             f"the video needs {len(times)} frames; the limit is {limits.max_video_frames}",
             code="media_too_long",
         )
+    return info, times
+
+
+def decode_chunks(
+    data: bytes, info: VideoInfo, times: list[float], cfg: MoonViTConfig
+) -> list[VideoChunk]:
+    """Decode the sampled frames at their NaViT size and group them into chunks."""
     plan = frame_plan(info, cfg)
-    frames = decode_frames(data, info, times, (plan.width, plan.height))
+    decoded = decode_frames(data, info, times, (plan.width, plan.height))
+    frames = [(t, with_source(f, (info.width, info.height))) for t, f in decoded]
     k = cfg.temporal_merge_kernel_size
     return [
         VideoChunk(frames[i][0], [f for _, f in frames[i : i + k]])
         for i in range(0, len(frames), k)
     ]
+
+
+def load_chunks(
+    data: bytes,
+    cfg: MoonViTConfig,
+    limits: MediaLimits,
+    start: float = 0.0,
+    end: float | None = None,
+) -> list[VideoChunk]:
+    """Check, sample, decode and group into chunks of `temporal_merge_kernel_size`."""
+    info, times = check_range(data, cfg, limits, start, end)
+    return decode_chunks(data, info, times, cfg)

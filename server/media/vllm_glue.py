@@ -6,8 +6,9 @@
   renderer calls it to turn one video into 4-frame chunks, each with its prompt
   `hh:mm:ss.fff<|media_begin|>video<|media_content|><|media_pad|><|media_end|>`
   that replaces the model's `video_placeholder` in the rendered prompt.
-- `KimiSwarmVideoLoader` (`video_backend="kimi_swarm"`): PyAV decode of the sampled
-  frames only, slice envelopes honoured, results shared through `store.CHUNKS`.
+
+Importing this module imports numba (via vLLM's fused module), so the plugin loads
+it only when vLLM itself imports its Kimi K2.5 model module (see `plugin.py`).
 """
 
 from __future__ import annotations
@@ -17,21 +18,16 @@ from typing import Any
 import numpy as np
 import torch
 from transformers.image_processing_utils import BatchFeature
-from vllm.multimodal.video import VideoLoader
 from vllm.transformers_utils.processors.kimi_k25_vision_fused import (
     KimiK25FusedVisionProcessor,
     _ensure_media_type,
 )
 
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.errors import MediaError
-from server.media.moonvit import MoonViTProcessor, Visual
-from server.media.store import unwrap_slice, video_chunks
+from server.media.config import MoonViTConfig
+from server.media.moonvit import MoonViTProcessor, Visual, with_source
+from server.media.store import ENGINE_CFG
 from server.media.video import format_timestamp
 
-# The media config of the Kimi model this process serves (set when vLLM builds
-# our processor); the video loader sizes frames with it.
-ENGINE_CFG: list[MoonViTConfig] = []
 CHUNK_BODY = "<|media_begin|>video<|media_content|>{pad}<|media_end|>"
 
 
@@ -62,12 +58,11 @@ class KimiSwarmVisionProcessor(KimiK25FusedVisionProcessor):
         do_rescale: bool = True,
         do_normalize: bool = True,
     ) -> BatchFeature:
-        if not do_normalize:  # device-side normalisation wants uint8-valued patches: vLLM's path
-            return super().preprocess(medias, return_tensors, do_rescale, do_normalize)
+        # do_normalize=False: vLLM normalises on the device and wants raw uint8 patches.
         medias = medias if isinstance(medias, list) else [medias]
         if not medias:
             return BatchFeature(data={}, tensor_type=return_tensors)
-        patches = self.moonvit.process([_visual(m) for m in medias])
+        patches = self.moonvit.process([_visual(m) for m in medias], normalize=do_normalize)
         data = {
             "pixel_values": torch.from_numpy(patches.pixel_values),
             "grid_thws": torch.from_numpy(patches.grid_thws),
@@ -98,34 +93,10 @@ def split_video_chunks(self: Any, video: Any) -> list[dict[str, Any]]:
     k = int(processor.num_frames_per_chunk)
     fps_cap = float(processor.media_proc_cfg.get("sample_fps", 2.0))
     frames, starts = _chunk_starts(np.asarray(frames), meta, k, fps_cap)
+    if meta.get("kimi_source_size"):
+        frames = with_source(frames, tuple(meta["kimi_source_size"]))
     body = CHUNK_BODY.format(pad=self.info.media_token)
     return [
         {"video_chunk": list(frames[i * k : (i + 1) * k]), "prompt": format_timestamp(start) + body}
         for i, start in enumerate(starts)
     ]
-
-
-class KimiSwarmVideoLoader(VideoLoader):
-    """vLLM video loader: bytes (or a slice envelope) → sampled, resized frames."""
-
-    @classmethod
-    def load_bytes(
-        cls, data: bytes, num_frames: int = -1, **kwargs: Any
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        raw, start, end = unwrap_slice(data)
-        cfg = ENGINE_CFG[0] if ENGINE_CFG else MoonViTConfig()
-        try:
-            chunks = video_chunks(raw, cfg, MediaLimits(), start, end)
-        except MediaError as exc:  # vLLM answers ValueError with a 400
-            raise ValueError(exc.message) from exc
-        frames = np.stack([f for chunk in chunks for f in chunk.frames])
-        meta = {
-            "total_num_frames": len(frames),
-            "fps": cfg.sample_fps,
-            "duration": (end or 0.0) - start,
-            "video_backend": "kimi_swarm",
-            "frames_indices": list(range(len(frames))),
-            "do_sample_frames": False,
-            "kimi_chunk_starts": [chunk.start for chunk in chunks],
-        }
-        return frames, meta

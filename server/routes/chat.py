@@ -28,6 +28,8 @@ async def chat_completions(request: Request) -> Response:
     is_swarm = ctx.resolve_model(wire.model) or bool((wire.swarm or {}).get("enabled"))
     request_id = request.scope["state"]["request_id"]
     chat = to_chat_request(wire, request_id, stream=wire.stream)
+    if ctx.media is not None:
+        chat.messages = await ctx.media.prepare(chat.messages)
     opts = wire.stream_options
     include_usage = bool(opts and opts.include_usage)
     include_events = bool(opts and opts.include_swarm_events)

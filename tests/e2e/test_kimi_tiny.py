@@ -59,7 +59,7 @@ def upstream_proxy(kimi_server: ServerProcess) -> Iterator[ServerProcess]:
 
 def test_upstream_mode_serves_through_httpx(upstream_proxy: ServerProcess) -> None:
     client = openai.OpenAI(base_url=upstream_proxy.base_url, api_key="unused", max_retries=0)
-    assert [m.id for m in client.models.list()] == ["proxied"]
+    assert [m.id for m in client.models.list()] == ["proxied", "proxied-swarm"]
     r = client.chat.completions.create(
         model="proxied", messages=[{"role": "user", "content": "hello"}], max_tokens=5,
         extra_body={"chat_template_kwargs": {"thinking": False}},

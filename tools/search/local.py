@@ -81,7 +81,9 @@ class LocalDocsIndex:
     def files(self) -> list[Path]:
         if self.root is None or not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+        return sorted(
+            p for p in self.root.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
+        )
 
     def _signature(self, files: list[Path]) -> tuple[tuple[str, int, int], ...]:
         return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
@@ -100,7 +102,9 @@ class LocalDocsIndex:
         from tqdm import tqdm
 
         passages: list[Passage] = []
-        for path in tqdm(files, desc="indexing search docs", unit="file", disable=not self.progress):
+        for path in tqdm(
+            files, desc="indexing search docs", unit="file", disable=not self.progress
+        ):
             try:
                 title, text = file_to_text(path)
             except (OSError, ValueError) as exc:  # one bad file must not stop the index

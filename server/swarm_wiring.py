@@ -1,0 +1,85 @@
+"""`serve` flags for the swarm and its tools, and the start-up hook that attaches them."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from server.context import AppContext
+from swarm.limits import SwarmLimits, ToolMode
+from swarm.service import SwarmService
+from swarm.store import RunStore
+from tools.base import ToolRegistry
+
+log = logging.getLogger("kimi_swarm.swarm")
+
+_D = SwarmLimits()
+# (flag suffix, SwarmLimits field, type, help)
+_FLAGS: list[tuple[str, str, Callable[[str], object], str]] = [
+    ("max-subagents", "max_subagents", int, "sub-agents one run may create"),
+    (
+        "max-concurrent",
+        "max_concurrent",
+        int,
+        "sub-agent tasks running at once per run (the rest queue)",
+    ),
+    (
+        "max-orchestrator-steps",
+        "max_orchestrator_steps",
+        int,
+        "model calls of the orchestrator per run",
+    ),
+    ("max-subagent-steps", "max_subagent_steps", int, "model calls per sub-agent task"),
+    ("token-budget", "token_budget", int, "total tokens (all agents) per run; unset = unlimited"),
+    ("timeout-s", "timeout_s", float, "wall-clock limit per run in seconds; unset = none"),
+    ("subagent-timeout-s", "subagent_timeout_s", float, "wall-clock limit per sub-agent task"),
+    ("store", "store_path", str, "SQLite file of the run store (':memory:' keeps nothing)"),
+    ("retention-runs", "retention_runs", int, "runs kept in the store (oldest pruned)"),
+]
+
+
+def add_swarm_args(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("swarm (server-wide limits; requests may only tighten them)")
+    g.add_argument(
+        "--no-swarm", action="store_true", help="Serve plain chat only (no <name>-swarm model)."
+    )
+    for suffix, name, typ, text in _FLAGS:
+        default = getattr(_D, name)
+        g.add_argument(f"--swarm-{suffix}", dest=f"swarm_{name}", type=typ, default=default,
+                       help=f"{text} (default {default}).")  # fmt: skip
+    g.add_argument("--swarm-tool-mode", dest="swarm_tool_mode", choices=[m.value for m in ToolMode],
+                   default=None, help="How agents are made to call tools: 'auto' (the model "
+                   "decides) or 'required' (forced, schema-constrained calls; the default for "
+                   "small models such as the embedded one). Default: chosen per model.")  # fmt: skip
+
+
+def limits_from_args(args: argparse.Namespace) -> SwarmLimits:
+    values = {name: getattr(args, f"swarm_{name}") for _, name, _, _ in _FLAGS}
+    return SwarmLimits(**values, tool_mode=args.swarm_tool_mode)
+
+
+def swarm_on_ready(
+    args: argparse.Namespace, tools: Callable[[], AbstractAsyncContextManager[ToolRegistry]]
+) -> Callable[[AppContext], AbstractAsyncContextManager[None]]:
+    """The hook `create_app` runs once the engine is up: attach tools, store and scheduler."""
+    limits = limits_from_args(args)
+
+    @asynccontextmanager
+    async def on_ready(ctx: AppContext) -> AsyncIterator[None]:
+        if args.no_swarm:
+            yield
+            return
+        store = RunStore(limits.store_path, retention_runs=limits.retention_runs)
+        try:
+            async with tools() as registry:
+                ctx.swarm = SwarmService(ctx.require_engine(), registry, store, limits)
+                names = ", ".join(registry.names()) or "none"
+                log.info("swarm on: tools %s; run store %s", names, store.path)
+                yield
+        finally:
+            ctx.swarm = None
+            store.close()
+
+    return on_ready

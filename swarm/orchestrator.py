@@ -1,0 +1,240 @@
+"""The orchestrator loop as a small state machine: each step ends in one of three outcomes.
+
+`Continue` (tools ran, call the model again), `Finish` (the final answer) or
+`AwaitClient` (the model called the client's own tools; the run pauses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from swarm import prompts
+from swarm.engine import ChatRequest
+from swarm.errors import ModelBehaviourError
+from swarm.events import EventType
+from swarm.protocol_tools import (
+    ASSIGN_TASK,
+    CREATE_SUBAGENT,
+    FINAL_ANSWER,
+    ORCHESTRATOR,
+    TaskSpec,
+    assign_task_schema,
+    create_subagent_schema,
+    final_answer_schema,
+    parse_assign,
+    parse_create,
+    parse_final,
+)
+from swarm.run import Run
+from swarm.scheduler import fan_out
+from swarm.turn import ToolCall, Turn
+
+Json = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Continue:
+    pass
+
+
+@dataclass(slots=True)
+class Finish:
+    pieces: list[str]
+
+
+@dataclass(slots=True)
+class AwaitClient:
+    calls: list[ToolCall]
+
+
+Outcome = Continue | Finish | AwaitClient
+
+
+@dataclass(slots=True)
+class OrchestratorState:
+    """Everything needed to resume the orchestrator (stored as JSON between requests)."""
+
+    messages: list[Json]
+    client_tools: list[Json] = field(default_factory=list)
+    steps: int = 0
+    malformed: int = 0
+    tasks_assigned: int = 0
+    pending_calls: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> Json:
+        return {
+            "messages": self.messages,
+            "client_tools": self.client_tools,
+            "steps": self.steps,
+            "malformed": self.malformed,
+            "tasks_assigned": self.tasks_assigned,
+            "pending_calls": self.pending_calls,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Json) -> OrchestratorState:
+        return cls(**d)
+
+
+def initial_messages(client_messages: list[Json], required: bool) -> list[Json]:
+    """Our method first, then the client's system text, then its conversation."""
+    system = prompts.ORCHESTRATOR + ("\n\n" + prompts.REQUIRED_MODE if required else "")
+    rest: list[Json] = []
+    for msg in client_messages:
+        if msg.get("role") in ("system", "developer") and isinstance(msg.get("content"), str):
+            system += "\n\n" + msg["content"]
+        else:
+            rest.append(msg)
+    return [{"role": "system", "content": system}, *rest]
+
+
+class Orchestrator:
+    def __init__(self, run: Run, state: OrchestratorState, checkpoint: Callable[[], None]) -> None:
+        self.run = run
+        self.state = state
+        self._checkpoint = checkpoint
+
+    async def loop(self) -> Finish | AwaitClient:
+        while True:
+            outcome = await self.step()
+            self._checkpoint()
+            if not isinstance(outcome, Continue):
+                return outcome
+
+    def _force_reason(self) -> str | None:
+        opts = self.run.options
+        if self.state.steps >= opts.max_orchestrator_steps - 1:
+            return f"orchestrator step limit of {opts.max_orchestrator_steps}"
+        if self.state.malformed > opts.max_malformed_retries:
+            return "too many malformed tool calls"
+        return self.run.budget_reason()
+
+    async def step(self) -> Outcome:
+        forced = self._force_reason()
+        if forced is not None:
+            self.state.messages.append(
+                {"role": "user", "content": prompts.FORCE_FINAL.format(why=forced)}
+            )
+        turn = await self.run.step(ORCHESTRATOR, None, self._request(forced is not None))
+        self.state.steps += 1
+        return await self._act(turn, forced is not None)
+
+    def _request(self, forced: bool) -> ChatRequest:
+        if forced:  # the answer is written as plain text, streamed to the client
+            return ChatRequest(messages=list(self.state.messages))
+        run, strict = self.run, self.run.strict
+        tools = [
+            create_subagent_schema(run.tools.names(), strict=strict),
+            assign_task_schema(strict=strict, agents=sorted(run.agents)),
+        ]
+        if run.required_mode:
+            tools.append(final_answer_schema(strict=strict))
+        tools += self.state.client_tools
+        return ChatRequest(
+            messages=list(self.state.messages),
+            tools=tools,
+            tool_choice=self._tool_choice(),
+            parallel_tool_calls=True,
+        )
+
+    def _tool_choice(self) -> str | Json:
+        """Required mode walks a new run through create → assign before it may answer."""
+        if not self.run.required_mode:
+            return "auto"
+        if not self.run.agents:
+            return _named(CREATE_SUBAGENT)
+        if self.state.tasks_assigned == 0:
+            return _named(ASSIGN_TASK)
+        return "required"
+
+    async def _act(self, turn: Turn, forced: bool) -> Outcome:
+        final = next((c for c in turn.calls if c.name == FINAL_ANSWER), None)
+        if final is not None and self.run.required_mode:
+            self.run.ledger.close_stage([])
+            return Finish([_final_text(final.arguments)])
+        if not turn.calls or forced:
+            self.run.ledger.close_stage([])
+            return Finish(turn.pieces)
+        client_names = {t.get("function", {}).get("name") for t in self.state.client_tools}
+        for i, call in enumerate(turn.calls):
+            if call.name in client_names:  # ids the next request's tool results will carry
+                call.id = f"call_{self.run.run_id}__{self.state.steps}_{i}"
+        self.state.messages.append(turn.assistant_message())
+        results = await self._run_swarm_calls(turn.calls, client_names)
+        self.state.messages.extend(results)
+        client_calls = [c for c in turn.calls if c.name in client_names]
+        if client_calls:
+            self.state.pending_calls = [c.id for c in client_calls]
+            return AwaitClient(client_calls)
+        return Continue()
+
+    async def _run_swarm_calls(self, calls: list[ToolCall], client_names: set[Any]) -> list[Json]:
+        """create_subagent in call order, then every assign_task of the turn in one fan-out."""
+        replies: dict[str, str] = {}
+        assigned: list[tuple[str, str, TaskSpec]] = []  # (call id, task id, spec)
+        bad = False
+        for call in calls:
+            if call.name in client_names:
+                continue
+            try:
+                if call.name == CREATE_SUBAGENT:
+                    replies[call.id] = self._create(call)
+                elif call.name == ASSIGN_TASK:
+                    assigned.append((call.id, *self._assign(call)))
+                else:
+                    raise ModelBehaviourError(f"unknown tool {call.name!r}")
+            except ModelBehaviourError as exc:
+                bad = True
+                replies[call.id] = f"error: {exc}. Fix the call and try again."
+        self.state.malformed = self.state.malformed + 1 if bad else 0
+        tasks = [(task_id, spec) for _, task_id, spec in assigned]
+        results = await fan_out(self.run, tasks) if tasks else []
+        self.run.ledger.close_stage([r.steps for r in results])
+        for (call_id, _, _), result in zip(assigned, results, strict=True):
+            replies[call_id] = result.for_orchestrator()
+        return [
+            {"role": "tool", "tool_call_id": c.id, "content": replies[c.id]}
+            for c in calls
+            if c.id in replies
+        ]
+
+    def _create(self, call: ToolCall) -> str:
+        run = self.run
+        spec = parse_create(call.arguments, run.tools.names())
+        if spec.name in run.agents:
+            raise ModelBehaviourError(f"a sub-agent named {spec.name!r} already exists; reuse it")
+        if len(run.agents) >= run.options.max_subagents:
+            raise ModelBehaviourError(f"sub-agent limit of {run.options.max_subagents} reached")
+        run.agents[spec.name] = spec
+        run.log.emit(
+            EventType.AGENT_CREATED,
+            agent=spec.name,
+            system_prompt=spec.system_prompt,
+            tools=list(spec.tools),
+        )
+        return f"created sub-agent {spec.name!r} with tools: {', '.join(spec.tools) or 'none'}"
+
+    def _assign(self, call: ToolCall) -> tuple[str, TaskSpec]:
+        run = self.run
+        counts = {kind: len(parts) for kind, parts in run.media.items()}
+        spec = parse_assign(call.arguments, run.agents.keys(), counts)
+        if run.tasks_started >= run.options.max_subagents:
+            raise ModelBehaviourError(
+                f"sub-agent budget of {run.options.max_subagents} tasks exhausted; answer with what you have"
+            )
+        run.tasks_started += 1
+        self.state.tasks_assigned += 1
+        return f"t{run.tasks_started}", spec
+
+
+def _named(name: str) -> Json:
+    return {"type": "function", "function": {"name": name}}
+
+
+def _final_text(raw: str) -> str:
+    try:
+        return parse_final(raw)
+    except ModelBehaviourError:
+        return raw

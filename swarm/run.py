@@ -1,0 +1,112 @@
+"""What every agent of one run shares: engine, tools, options, events, ledger, budgets."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from swarm.engine import ChatRequest, Engine, Sampling
+from swarm.events import EventLog, EventType
+from swarm.ledger import Ledger
+from swarm.limits import SwarmOptions, ToolMode
+from swarm.protocol_tools import AgentSpec
+from swarm.turn import Turn, collect
+from tools.base import ToolContext, ToolRegistry
+
+Json = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Run:
+    run_id: str
+    engine: Engine
+    tools: ToolRegistry
+    options: SwarmOptions
+    log: EventLog
+    ledger: Ledger
+    sampling: Sampling
+    # Media parts of the request in order, by kind ("image", "video").
+    media: dict[str, list[Json]] = field(default_factory=dict)
+    agents: dict[str, AgentSpec] = field(default_factory=dict)
+    tasks_started: int = 0
+    # Event-loop time after which no new work starts (None: no wall-clock limit).
+    deadline: float | None = None
+    semaphore: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)
+    # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).
+    _schemas: dict[str, list[Json]] = field(default_factory=dict)
+
+    @property
+    def strict(self) -> bool:
+        return self.engine.info.structured_outputs
+
+    @property
+    def required_mode(self) -> bool:
+        return self.options.tool_mode is ToolMode.REQUIRED
+
+    def budget_reason(self) -> str | None:
+        """Why no further model call may start, or None."""
+        budget = self.options.token_budget
+        if budget is not None and self.ledger.usage().total_tokens >= budget:
+            return f"token budget of {budget} exhausted"
+        if self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline:
+            return f"wall-clock limit of {self.options.timeout_s:g} s reached"
+        return None
+
+    def schemas_for(self, agent: AgentSpec) -> list[Json]:
+        if agent.name not in self._schemas:
+            self._schemas[agent.name] = self.tools.schemas(agent.tools, strict=self.strict)
+        return self._schemas[agent.name]
+
+    def tool_context(self) -> ToolContext:
+        images = [_data_url_bytes(p) for p in self.media.get("image", [])]
+        return ToolContext(images=[b for b in images if b], multimodal=self.engine.info.multimodal)
+
+    async def step(self, key: str, task: str | None, request: ChatRequest) -> Turn:
+        """One model call of agent instance `key`, accounted and traced."""
+        stats = self.ledger.agents[key]
+        index = stats.steps
+        request.request_id = f"{self.run_id}/{stats.name}/{task or 0}/{index}"
+        request.sampling = self.sampling
+        turn = await collect(self.engine, request)
+        self.ledger.record_step(key, turn.usage)
+        self.log.emit(
+            EventType.AGENT_STEP,
+            agent=stats.name,
+            task=task,
+            step=index,
+            finish_reason=turn.finish_reason,
+            tool_calls=[c.name for c in turn.calls],
+            usage={
+                "prompt_tokens": turn.usage.prompt_tokens,
+                "completion_tokens": turn.usage.completion_tokens,
+            },
+        )
+        return turn
+
+
+def media_parts(messages: list[Json]) -> dict[str, list[Json]]:
+    """The request's image and video content parts, in order (`image:N` indexes them)."""
+    found: dict[str, list[Json]] = {"image": [], "video": []}
+    for msg in messages:
+        content = msg.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "image_url":
+                found["image"].append(part)
+            elif kind == "video_url":
+                found["video"].append(part)
+    return found
+
+
+def _data_url_bytes(part: Json) -> bytes:
+    url = (part.get("image_url") or {}).get("url", "")
+    if not url.startswith("data:") or "," not in url:
+        return b""
+    try:
+        return base64.b64decode(url.split(",", 1)[1], validate=False)
+    except ValueError:
+        return b""

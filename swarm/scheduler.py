@@ -1,0 +1,91 @@
+"""Fan-out: one orchestrator turn's tasks run concurrently, bounded, results in call order."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from swarm import metrics
+from swarm.errors import SwarmError
+from swarm.events import EventType
+from swarm.ledger import TaskStatus
+from swarm.protocol_tools import TaskSpec
+from swarm.run import Run
+from swarm.subagent import TaskResult, run_subagent
+
+
+async def fan_out(run: Run, tasks: list[tuple[str, TaskSpec]]) -> list[TaskResult]:
+    """Run every task (queueing beyond `max_concurrent`, never rejecting); call order kept."""
+    results: list[TaskResult | None] = [None] * len(tasks)
+    for task_id, spec in tasks:
+        run.log.emit(EventType.TASK_QUEUED, agent=spec.agent, task=task_id, task_text=spec.task)
+    async with asyncio.TaskGroup() as tg:
+        for i, (task_id, spec) in enumerate(tasks):
+            tg.create_task(_slot(run, results, i, task_id, spec))
+    return [r for r in results if r is not None]
+
+
+async def _slot(
+    run: Run, results: list[TaskResult | None], i: int, task_id: str, spec: TaskSpec
+) -> None:
+    metrics.QUEUE_DEPTH.inc()
+    queued = True
+    result = TaskResult(task_id, spec.agent, TaskStatus.CANCELLED, reason="run cancelled")
+    try:
+        async with run.semaphore:
+            metrics.QUEUE_DEPTH.dec()
+            queued = False
+            metrics.ACTIVE_SUBAGENTS.inc()
+            metrics.SUBAGENTS_SPAWNED.inc()
+            run.log.emit(EventType.TASK_STARTED, agent=spec.agent, task=task_id)
+            try:
+                result = await _bounded(run, task_id, spec)
+            finally:
+                metrics.ACTIVE_SUBAGENTS.dec()
+    finally:
+        if queued:
+            metrics.QUEUE_DEPTH.dec()
+        results[i] = result
+        _finish(run, result)
+
+
+async def _bounded(run: Run, task_id: str, spec: TaskSpec) -> TaskResult:
+    """One task under its deadline; the model's or a tool's failure is a result, not a crash."""
+    loop = asyncio.get_running_loop()
+    limits = [run.deadline]
+    if run.options.subagent_timeout_s is not None:
+        limits.append(loop.time() + run.options.subagent_timeout_s)
+    deadline = min((d for d in limits if d is not None), default=None)
+    try:
+        if deadline is None:
+            return await run_subagent(run, task_id, spec)
+        async with asyncio.timeout_at(deadline):
+            return await run_subagent(run, task_id, spec)
+    except TimeoutError:
+        return _cut(run, task_id, spec, TaskStatus.TIMEOUT, "time limit reached")
+    except SwarmError as exc:
+        return _cut(run, task_id, spec, TaskStatus.FAILED, f"{type(exc).__name__}: {exc}")
+
+
+def _cut(run: Run, task_id: str, spec: TaskSpec, status: TaskStatus, why: str) -> TaskResult:
+    stats = run.ledger.agents.get(task_id)
+    return TaskResult(task_id, spec.agent, status, "", stats.steps if stats else 0, why)
+
+
+def _finish(run: Run, result: TaskResult) -> None:
+    stats = run.ledger.agent(result.task_id, result.agent, result.task_id)
+    stats.status = str(result.status)
+    if result.status is TaskStatus.FAILED:
+        metrics.SUBAGENTS_FAILED.inc()
+    elif result.status is TaskStatus.TIMEOUT:
+        metrics.SUBAGENTS_TIMED_OUT.inc()
+    with contextlib.suppress(Exception):  # tracing never breaks the run
+        run.log.emit(
+            EventType.TASK_COMPLETED,
+            agent=result.agent,
+            task=result.task_id,
+            status=str(result.status),
+            steps=result.steps,
+            reason=result.reason,
+            answer=result.answer[:2000],
+        )

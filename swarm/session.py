@@ -1,0 +1,161 @@
+"""One request's share of a run: drive the orchestrator, emit outputs, persist, account."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from typing import Any
+
+from swarm import metrics
+from swarm.engine import Delta, ToolCallDelta, Usage
+from swarm.events import EventType, SwarmEvent
+from swarm.ledger import RunStatus, RunSummary
+from swarm.orchestrator import AwaitClient, Finish, Orchestrator, OrchestratorState
+from swarm.run import Run
+from swarm.store import RunStore
+
+Json = dict[str, Any]
+SwarmOutput = Delta | Usage | SwarmEvent | RunSummary
+# One writer thread: store writes stay ordered and off the event loop.
+_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-store")
+
+
+def _save(
+    store: RunStore, run_id: str, status: str, record: Json, state: Json, events: list[SwarmEvent]
+) -> None:
+    store.save(run_id, status, record, state, [e.to_dict() for e in events])
+
+
+class RunSession:
+    def __init__(
+        self,
+        run: Run,
+        state: OrchestratorState,
+        store: RunStore,
+        queue: asyncio.Queue[Any],
+        *,
+        model: str,
+        resumed: bool = False,
+        wall_base: float = 0.0,
+    ) -> None:
+        self.run = run
+        self.state = state
+        self.store = store
+        self.queue = queue
+        self.model = model
+        self.resumed = resumed
+        self.wall_base = wall_base
+        self.usage_base = run.ledger.usage()
+        self.status = RunStatus.RUNNING
+        self.cancel_requested = False
+        self.output = ""
+        self._t0 = time.perf_counter()
+        self._pending: Future[None] | None = None
+
+    @property
+    def wall_time_s(self) -> float:
+        return self.wall_base + time.perf_counter() - self._t0
+
+    def summary(self) -> RunSummary:
+        return RunSummary.of(self.run.run_id, self.status, self.run.ledger, self.wall_time_s)
+
+    def checkpoint(self, *, wait: bool = False) -> None:
+        """Persist the record, resumable state and new events.
+
+        Snapshots here (cheap), serialises and writes on the store's thread so a big
+        fan-out's events do not delay the next orchestrator step; `wait` joins it.
+        """
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        record = {**self.summary().to_dict(), "model": self.model, "output": self.output}
+        record["options"] = {
+            k: str(v) if hasattr(v, "value") else v for k, v in asdict(self.run.options).items()
+        }
+        orchestrator = self.state.to_dict()
+        orchestrator["messages"] = list(self.state.messages)
+        state = {
+            "orchestrator": orchestrator,
+            "agents": {n: [a.system_prompt, list(a.tools)] for n, a in self.run.agents.items()},
+            "ledger": self.run.ledger.to_dict(),
+            "tasks_started": self.run.tasks_started,
+            "wall_time_s": self.wall_time_s,
+            "last_sequence": self.run.log.last_sequence,
+        }
+        args = (self.run.run_id, str(self.status), record, state, self.run.log.take_unsaved())
+        if wait:
+            _save(self.store, *args)
+        else:
+            self._pending = _WRITER.submit(_save, self.store, *args)
+
+    async def drive(self) -> None:
+        run = self.run
+        if run.options.timeout_s is not None:
+            run.deadline = asyncio.get_running_loop().time() + run.options.timeout_s
+        run.log.emit(
+            EventType.RUN_STARTED,
+            model=self.model,
+            resumed=self.resumed,
+            tool_mode=str(run.options.tool_mode),
+        )
+        self.checkpoint(wait=True)
+        try:
+            outcome = await Orchestrator(run, self.state, self.checkpoint).loop()
+        except asyncio.CancelledError:
+            self._end(RunStatus.CANCELLED, "run cancelled")
+            if not self.cancel_requested:
+                raise
+            current = asyncio.current_task()
+            if current is not None:
+                current.uncancel()
+            self._emit_tail([Delta(finish_reason="stop")])
+            return
+        except Exception as exc:
+            self._end(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        self._emit_tail(self._answer(outcome))
+
+    def _answer(self, outcome: Finish | AwaitClient) -> list[Delta]:
+        if isinstance(outcome, Finish):
+            self.output = "".join(outcome.pieces)
+            self.status = RunStatus.COMPLETED
+            return [*(Delta(content=p) for p in outcome.pieces), Delta(finish_reason="stop")]
+        self.status = RunStatus.REQUIRES_ACTION
+        frags = [ToolCallDelta(i, c.id, c.name, c.arguments) for i, c in enumerate(outcome.calls)]
+        return [Delta(tool_calls=frags), Delta(finish_reason="tool_calls")]
+
+    def _emit_tail(self, deltas: list[Delta]) -> None:
+        """Final turn, `run.completed`, aggregate usage, summary; then persist."""
+        for delta in deltas:
+            self.queue.put_nowait(delta)
+        if self.status is not RunStatus.CANCELLED:
+            s = self.summary()
+            self.run.log.emit(
+                EventType.RUN_COMPLETED,
+                status=str(self.status),
+                critical_steps=s.critical_steps,
+                total_steps=s.total_steps,
+            )
+            metrics.RUNS.labels(str(self.status)).inc()
+            metrics.CRITICAL_STEPS.observe(s.critical_steps)
+        usage = self.run.ledger.usage()
+        base = self.usage_base
+        self.queue.put_nowait(
+            Usage(
+                usage.prompt_tokens - base.prompt_tokens,
+                usage.completion_tokens - base.completion_tokens,
+            )
+        )
+        self.queue.put_nowait(self.summary())
+        self.checkpoint(wait=True)
+        self.run.log.close()
+
+    def _end(self, status: RunStatus, why: str) -> None:
+        """A run that stops abnormally: `run.failed` (status says why), persisted."""
+        self.status = status
+        self.run.log.emit(EventType.RUN_FAILED, status=str(status), error=why)
+        metrics.RUNS.labels(str(status)).inc()
+        self.checkpoint(wait=True)
+        self.run.log.close()

@@ -1,0 +1,172 @@
+"""One sub-agent task: a fresh context, its own tool loop, one final answer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from swarm import prompts
+from swarm.engine import ChatRequest
+from swarm.events import EventType
+from swarm.ledger import TaskStatus
+from swarm.protocol_tools import FINAL_ANSWER, AgentSpec, TaskSpec, final_answer_schema, parse_final
+from swarm.run import Run
+from swarm.turn import ToolCall, Turn
+from tools.base import ToolResult
+
+Json = dict[str, Any]
+
+
+@dataclass(slots=True)
+class TaskResult:
+    task_id: str
+    agent: str
+    status: TaskStatus
+    answer: str = ""
+    steps: int = 0
+    reason: str | None = None
+
+    def for_orchestrator(self) -> str:
+        """The tool result the orchestrator sees: the answer, prefixed by a non-ok status."""
+        if self.status is TaskStatus.COMPLETED:
+            return self.answer
+        head = f"[{self.status}: {self.reason}]" if self.reason else f"[{self.status}]"
+        return f"{head} {self.answer}".rstrip()
+
+
+def first_messages(run: Run, agent: AgentSpec, spec: TaskSpec) -> list[Json]:
+    system = prompts.SUBAGENT.format(name=agent.name) + "\n\n" + agent.system_prompt
+    if agent.tools and run.required_mode:
+        system += "\n\n" + prompts.SUBAGENT_TOOLS
+    content: str | list[Json] = spec.task
+    if spec.attachments:
+        parts: list[Json] = [{"type": "text", "text": spec.task}]
+        for ref in spec.attachments:
+            kind, _, rest = ref.partition(":")
+            index, _, span = rest.partition("@")
+            parts.append(run.media[kind][int(index)])
+            if span:
+                parts.append({"type": "text", "text": f"(look only at {ref}: {span})"})
+        content = parts
+    return [{"role": "system", "content": system}, {"role": "user", "content": content}]
+
+
+async def run_subagent(run: Run, task_id: str, spec: TaskSpec) -> TaskResult:
+    """Loop model calls and tool calls until an answer or the step limit."""
+    agent = run.agents[spec.agent]
+    stats = run.ledger.agent(task_id, agent.name, task_id)
+    messages = first_messages(run, agent, spec)
+    max_steps, malformed, continued = run.options.max_subagent_steps, 0, False
+    answer = ""
+    while stats.steps < max_steps:
+        reason = run.budget_reason()
+        if reason is not None:
+            return TaskResult(task_id, agent.name, TaskStatus.FAILED, answer, stats.steps, reason)
+        last = stats.steps == max_steps - 1 or malformed > run.options.max_malformed_retries
+        if last and agent.tools:
+            why = (
+                "last step" if malformed <= run.options.max_malformed_retries else "bad tool calls"
+            )
+            messages.append({"role": "user", "content": prompts.FORCE_FINAL.format(why=why)})
+        turn = await run.step(task_id, task_id, _request(run, agent, messages, last))
+        messages.append(turn.assistant_message())
+        final = _answer(turn, run.required_mode or not agent.tools)
+        if final is not None:
+            answer = final
+            if len(answer.strip()) >= run.options.min_answer_chars or continued or last:
+                return TaskResult(task_id, agent.name, TaskStatus.COMPLETED, answer, stats.steps)
+            continued = True
+            messages.append({"role": "user", "content": prompts.CONTINUE})
+            continue
+        results, bad = await _call_tools(run, agent, task_id, turn.calls)
+        messages.extend(results)
+        malformed = malformed + 1 if bad else 0
+    why = f"step limit of {max_steps} reached without an answer"
+    return TaskResult(task_id, agent.name, TaskStatus.FAILED, answer, stats.steps, why)
+
+
+def _request(run: Run, agent: AgentSpec, messages: list[Json], last: bool) -> ChatRequest:
+    # No tools: a tool-less sub-agent, or the last allowed step, writes its answer as text
+    # (small models answer far better in prose than inside a JSON string).
+    if not agent.tools or last:
+        return ChatRequest(messages=list(messages))
+    tools = list(run.schemas_for(agent))
+    if not run.required_mode:
+        return ChatRequest(messages=list(messages), tools=tools, tool_choice="auto")
+    tools.append(final_answer_schema(strict=run.strict))
+    return ChatRequest(messages=list(messages), tools=tools, tool_choice="required")
+
+
+def _answer(turn: Turn, text_is_answer: bool) -> str | None:
+    """The turn's final answer, or None when it asks for tools."""
+    for call in turn.calls:
+        if call.name == FINAL_ANSWER:
+            try:
+                return parse_final(call.arguments)
+            except Exception:
+                return call.arguments
+    if not turn.calls and text_is_answer:
+        return turn.content
+    if not turn.calls:  # required mode with tools, but the model wrote prose: take it
+        return turn.content
+    return None
+
+
+async def _call_tools(
+    run: Run, agent: AgentSpec, task_id: str, calls: list[ToolCall]
+) -> tuple[list[Json], bool]:
+    """Run one turn's tool calls concurrently; results in call order, plus 'any malformed'."""
+    results: list[ToolResult] = [ToolResult("")] * len(calls)
+    bad = [False] * len(calls)
+
+    async def one(i: int, call: ToolCall) -> None:
+        run.log.emit(
+            EventType.TOOL_CALLED,
+            agent=agent.name,
+            task=task_id,
+            call_id=call.id,
+            name=call.name,
+            arguments=call.arguments,
+        )
+        if call.name not in agent.tools:
+            bad[i] = True
+            allowed = ", ".join(agent.tools)
+            results[i] = ToolResult(
+                f"tool {call.name!r} is not available; use one of: {allowed}", True
+            )
+        elif not _is_json_object(call.arguments):
+            bad[i] = True
+            results[i] = ToolResult("arguments are not a valid JSON object; resend the call", True)
+        else:
+            results[i] = await run.tools.invoke(call.name, call.arguments, run.tool_context())
+        r = results[i]
+        run.log.emit(
+            EventType.TOOL_RESULT,
+            agent=agent.name,
+            task=task_id,
+            call_id=call.id,
+            name=call.name,
+            is_error=r.is_error,
+            text=r.text[:2000],
+        )
+
+    if len(calls) == 1:  # the common case needs no task of its own
+        await one(0, calls[0])
+    else:
+        async with asyncio.TaskGroup() as tg:
+            for i, call in enumerate(calls):
+                tg.create_task(one(i, call))
+    messages = [
+        {"role": "tool", "tool_call_id": c.id, "content": r.text}
+        for c, r in zip(calls, results, strict=True)
+    ]
+    return messages, any(bad)
+
+
+def _is_json_object(raw: str) -> bool:
+    try:
+        return isinstance(json.loads(raw or "{}"), dict)
+    except json.JSONDecodeError:
+        return False

@@ -1,0 +1,68 @@
+"""A swarm run on the real embedded SmolLM2 (in-process vLLM) through the real `openai` client."""
+
+from __future__ import annotations
+
+import httpx
+import openai
+import pytest
+
+from tests.servers import ServerProcess
+
+pytestmark = pytest.mark.engine
+
+QUESTION = [
+    {"role": "user", "content": "Name the capital of France and one famous landmark there."}
+]
+# Small limits keep a CPU run short; the forced protocol still creates, assigns and answers.
+SWARM = {"max_orchestrator_steps": 4, "max_subagent_steps": 2, "max_concurrent": 4}
+
+
+@pytest.fixture(scope="module")
+def client(smol_server: ServerProcess) -> openai.OpenAI:
+    return openai.OpenAI(base_url=smol_server.base_url, api_key="unused", max_retries=0)
+
+
+def test_swarm_run_creates_assigns_and_answers(
+    client: openai.OpenAI, smol_server: ServerProcess
+) -> None:
+    r = client.chat.completions.create(
+        model="smollm2-swarm", messages=QUESTION, max_tokens=96, extra_body={"swarm": SWARM}
+    )
+    assert r.choices[0].message.content and r.choices[0].message.content.strip()
+    swarm = (r.model_extra or {})["swarm"]
+    assert swarm["status"] == "completed"
+    assert swarm["critical_steps"] >= 3 and swarm["total_steps"] >= swarm["critical_steps"]
+    assert len(swarm["agents"]) >= 2  # the orchestrator and at least one sub-agent task
+    assert r.usage is not None and r.usage.total_tokens > 0
+
+    events = httpx.get(f"{smol_server.url}/v1/swarm/runs/{swarm['run_id']}/events", timeout=30)
+    types = [
+        line.split('"type": "')[1].split('"')[0]
+        for line in events.text.splitlines()
+        if line.startswith("data:")
+    ]
+    assert types[0] == "run.started" and types[-1] == "run.completed"
+    assert {"agent.created", "task.started", "task.completed"} <= set(types)
+
+
+def test_swarm_run_streams_its_events_in_band(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="smollm2-swarm",
+        messages=QUESTION,
+        max_tokens=96,
+        stream=True,
+        extra_body={"swarm": SWARM, "stream_options": {"include_swarm_events": True}},
+    )
+    events, text, summary = [], "", None
+    for chunk in stream:
+        extra = chunk.model_extra or {}
+        if "swarm" in extra and "type" in extra["swarm"]:
+            events.append(extra["swarm"])
+        elif "swarm" in extra:
+            summary = extra["swarm"]
+        for choice in chunk.choices:
+            text += choice.delta.content or ""
+    assert text.strip()
+    assert events[0]["type"] == "run.started" and events[-1]["type"] == "run.completed"
+    assert [e["sequence_number"] for e in events] == list(range(len(events)))
+    assert summary is not None and summary["run_id"] == events[0]["run_id"]

@@ -1,0 +1,57 @@
+"""Forced-tool-call protocol for models that only call tools when made to (e.g. SmolLM2)."""
+
+from __future__ import annotations
+
+from tests.fakes.scripted_engine import call, say
+from tests.swarm.conftest import make_harness
+
+
+async def test_required_mode_walks_create_assign_then_final_answer() -> None:
+    orchestrator = [
+        call("create_subagent", {"name": "w", "system_prompt": "p", "tools": ["add"]}),
+        call("assign_task", {"agent": "w", "task": "add"}),
+        call("final_answer", {"answer": "It is 3."}),
+    ]
+    worker = [
+        call("add", {"a": 1, "b": 2}),
+        call("final_answer", {"answer": "1 + 2 = 3, computed."}),
+    ]
+    h = make_harness({"orchestrator": orchestrator, "w": worker}, model="smollm2")
+    out = await h.run()
+
+    assert out.content == "It is 3."
+    reqs = h.engine.requests_for("orchestrator")
+    named = [r.tool_choice for r in reqs]
+    assert named[0] == {"type": "function", "function": {"name": "create_subagent"}}
+    assert named[1] == {"type": "function", "function": {"name": "assign_task"}}
+    assert named[2] == "required"
+    assign = next(t for t in reqs[1].tools or [] if t["function"]["name"] == "assign_task")
+    assert assign["function"]["strict"] is True
+    assert assign["function"]["parameters"]["properties"]["agent"]["enum"] == ["w"]
+    w = h.engine.requests_for("w")
+    assert w[0].tool_choice == "required"
+    assert {t["function"]["name"] for t in w[0].tools or []} == {"add", "final_answer"}
+    assert all(t["function"].get("strict") for t in w[0].tools or [])
+
+
+async def test_required_mode_last_step_answers_in_plain_text() -> None:
+    orchestrator = [call("create_subagent", {"name": "w", "system_prompt": "p"})]
+    h = make_harness({"orchestrator": orchestrator}, model="smollm2")
+    out = await h.run(max_orchestrator_steps=2)
+    last = h.engine.requests_for("orchestrator")[-1]
+    assert last.tools is None and last.tool_choice is None
+    assert out.summary.status == "completed"
+
+
+async def test_tool_less_sub_agent_answers_in_plain_text() -> None:
+    orchestrator = [
+        call("create_subagent", {"name": "w", "system_prompt": "p"}),
+        call("assign_task", {"agent": "w", "task": "say hi"}),
+        call("final_answer", {"answer": "done"}),
+    ]
+    h = make_harness(
+        {"orchestrator": orchestrator, "w": [say("hello there, friend")]}, model="smollm2"
+    )
+    await h.run()
+    (w,) = h.engine.requests_for("w")
+    assert w.tools is None and w.tool_choice is None
