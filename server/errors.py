@@ -54,7 +54,7 @@ def to_api_error(exc: BaseException) -> ApiError:
         code = exc.code or ("context_length_exceeded" if "context length" in exc.message else None)
         return ApiError(exc.status, exc.message, param=exc.param, code=code)
     if isinstance(exc, InvalidRequest):
-        return ApiError(400, exc.message, param=exc.param)
+        return ApiError(400, exc.message, param=exc.param, code=getattr(exc, "code", None))
     if isinstance(exc, EngineUnavailable):
         return ApiError(
             503,

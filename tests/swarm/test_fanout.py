@@ -76,3 +76,22 @@ async def test_sub_agents_never_get_swarm_tools() -> None:
     await h.run()
     offered = {t["function"]["name"] for t in h.engine.requests_for("w")[0].tools or []}
     assert offered == {"add"}
+
+
+async def test_metrics_count_runs_and_sub_agents() -> None:
+    from prometheus_client import REGISTRY
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (value("swarm_subagents_spawned_total"), value("swarm_runs_total", status="completed"))
+    orchestrator = [
+        call("create_subagent", WORKER),
+        calls(*[("assign_task", {"agent": "worker", "task": f"x{i}"}) for i in range(3)]),
+        say("ok"),
+    ]
+    h = make_harness({"orchestrator": orchestrator, "worker": echo})
+    await h.run()
+    assert value("swarm_subagents_spawned_total") == before[0] + 3
+    assert value("swarm_runs_total", status="completed") == before[1] + 1
+    assert value("swarm_queue_depth") == 0 and value("swarm_active_subagents") == 0
