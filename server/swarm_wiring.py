@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from server.context import AppContext
+from swarm.engine import Json
 from swarm.limits import SwarmLimits, ToolMode
+from swarm.run import Attacher
 from swarm.service import SwarmService
 from swarm.store import RunStore
 from tools.base import ToolRegistry
@@ -35,6 +37,18 @@ _FLAGS: list[tuple[str, str, Callable[[str], object], str]] = [
     ("token-budget", "token_budget", int, "total tokens (all agents) per run; unset = unlimited"),
     ("timeout-s", "timeout_s", float, "wall-clock limit per run in seconds; unset = none"),
     ("subagent-timeout-s", "subagent_timeout_s", float, "wall-clock limit per sub-agent task"),
+    (
+        "min-answer-chars",
+        "min_answer_chars",
+        int,
+        "shorter sub-agent answers get one continuation turn",
+    ),
+    (
+        "max-malformed-retries",
+        "max_malformed_retries",
+        int,
+        "bad tool calls an agent may fix in a row",
+    ),
     ("store", "store_path", str, "SQLite file of the run store (':memory:' keeps nothing)"),
     ("retention-runs", "retention_runs", int, "runs kept in the store (oldest pruned)"),
 ]
@@ -74,7 +88,9 @@ def swarm_on_ready(
         store = RunStore(limits.store_path, retention_runs=limits.retention_runs)
         try:
             async with tools() as registry:
-                ctx.swarm = SwarmService(ctx.require_engine(), registry, store, limits)
+                ctx.swarm = SwarmService(
+                    ctx.require_engine(), registry, store, limits, attacher=_attacher(ctx)
+                )
                 names = ", ".join(registry.names()) or "none"
                 log.info("swarm on: tools %s; run store %s", names, store.path)
                 yield
@@ -83,3 +99,16 @@ def swarm_on_ready(
             store.close()
 
     return on_ready
+
+
+def _attacher(ctx: AppContext) -> Attacher | None:
+    """Sub-agent attachments decode only their slice (`video:1@00:10-02:30`) via server/media."""
+    media = ctx.media
+    if media is None:
+        return None
+    from server.media.slice import slice_media
+
+    async def attach(ref: str, messages: list[Json]) -> Json:
+        return await slice_media(ref, messages, cfg=media.cfg, limits=media.limits)
+
+    return attach

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,9 @@ from swarm.turn import Turn, collect
 from tools.base import ToolContext, ToolRegistry
 
 Json = dict[str, Any]
+# Turns an attachment reference (`image:0`, `video:1@00:10-02:30`) into the content part a
+# sub-agent sees, given the request's messages; supplied by the server (which decodes media).
+Attacher = Callable[[str, list[Json]], Awaitable[Json]]
 
 
 @dataclass(slots=True)
@@ -29,6 +33,9 @@ class Run:
     sampling: Sampling
     # Media parts of the request in order, by kind ("image", "video").
     media: dict[str, list[Json]] = field(default_factory=dict)
+    # The request's messages and the server's attacher (None: attach the whole media part).
+    messages: list[Json] = field(default_factory=list)
+    attacher: Attacher | None = None
     agents: dict[str, AgentSpec] = field(default_factory=dict)
     tasks_started: int = 0
     # Event-loop time after which no new work starts (None: no wall-clock limit).

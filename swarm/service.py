@@ -15,7 +15,7 @@ from swarm.ledger import Ledger, RunStatus
 from swarm.limits import SwarmLimits, SwarmOptions, parse_options
 from swarm.orchestrator import OrchestratorState, initial_messages
 from swarm.protocol_tools import ORCHESTRATOR, AgentSpec
-from swarm.run import Run, media_parts
+from swarm.run import Attacher, Run, media_parts
 from swarm.session import RunSession, SwarmOutput
 from swarm.store import RunStore
 from tools.base import ToolRegistry
@@ -28,9 +28,16 @@ _END = object()
 
 class SwarmService:
     def __init__(
-        self, engine: Engine, tools: ToolRegistry, store: RunStore, limits: SwarmLimits
+        self,
+        engine: Engine,
+        tools: ToolRegistry,
+        store: RunStore,
+        limits: SwarmLimits,
+        *,
+        attacher: Attacher | None = None,
     ) -> None:
         self.engine = engine
+        self.attacher = attacher
         self.tools = tools
         self.store = store
         self.limits = limits
@@ -130,6 +137,8 @@ class SwarmService:
             ledger=ledger,
             sampling=request.sampling,
             media=media_parts(request.messages),
+            messages=request.messages,
+            attacher=self.attacher,
             semaphore=asyncio.Semaphore(options.max_concurrent),
         )
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from swarm import prompts
 from swarm.engine import ChatRequest
+from swarm.errors import InvalidRequest
 from swarm.events import EventType
 from swarm.ledger import TaskStatus
 from swarm.protocol_tools import FINAL_ANSWER, AgentSpec, TaskSpec, final_answer_schema, parse_final
@@ -36,7 +37,7 @@ class TaskResult:
         return f"{head} {self.answer}".rstrip()
 
 
-def first_messages(run: Run, agent: AgentSpec, spec: TaskSpec) -> list[Json]:
+async def first_messages(run: Run, agent: AgentSpec, spec: TaskSpec) -> list[Json]:
     system = prompts.SUBAGENT.format(name=agent.name) + "\n\n" + agent.system_prompt
     if agent.tools and run.required_mode:
         system += "\n\n" + prompts.SUBAGENT_TOOLS
@@ -44,20 +45,31 @@ def first_messages(run: Run, agent: AgentSpec, spec: TaskSpec) -> list[Json]:
     if spec.attachments:
         parts: list[Json] = [{"type": "text", "text": spec.task}]
         for ref in spec.attachments:
-            kind, _, rest = ref.partition(":")
-            index, _, span = rest.partition("@")
-            parts.append(run.media[kind][int(index)])
-            if span:
-                parts.append({"type": "text", "text": f"(look only at {ref}: {span})"})
+            parts += await _attachment(run, ref)
         content = parts
     return [{"role": "system", "content": system}, {"role": "user", "content": content}]
+
+
+async def _attachment(run: Run, ref: str) -> list[Json]:
+    """The server's attacher decodes only the referenced slice; without one, the whole part."""
+    if run.attacher is not None:
+        return [await run.attacher(ref, run.messages)]
+    kind, _, rest = ref.partition(":")
+    index, _, span = rest.partition("@")
+    parts = [run.media[kind][int(index)]]
+    if span:
+        parts.append({"type": "text", "text": f"(look only at {ref}: {span})"})
+    return parts
 
 
 async def run_subagent(run: Run, task_id: str, spec: TaskSpec) -> TaskResult:
     """Loop model calls and tool calls until an answer or the step limit."""
     agent = run.agents[spec.agent]
     stats = run.ledger.agent(task_id, agent.name, task_id)
-    messages = first_messages(run, agent, spec)
+    try:
+        messages = await first_messages(run, agent, spec)
+    except InvalidRequest as exc:  # a bad or undecodable attachment: the orchestrator can react
+        return TaskResult(task_id, agent.name, TaskStatus.FAILED, "", 0, exc.message)
     max_steps, malformed, continued = run.options.max_subagent_steps, 0, False
     answer = ""
     while stats.steps < max_steps:

@@ -13,6 +13,7 @@ from swarm.engine import ChatRequest, Delta, ModelInfo, Usage
 from swarm.events import SwarmEvent
 from swarm.ledger import RunSummary
 from swarm.limits import SwarmLimits, SwarmOptions
+from swarm.run import Attacher
 from swarm.service import SwarmService
 from swarm.store import RunStore
 from tests.fakes.scripted_engine import Script, ScriptedEngine
@@ -107,10 +108,13 @@ def make_harness(
     limits: SwarmLimits | None = None,
     model: str = "kimi-test",
     store: RunStore | None = None,
+    attacher: Attacher | None = None,
 ) -> Harness:
     engine = ScriptedEngine(scripts, latency_s=latency_s, info=ModelInfo(name=model))
     registry = ToolRegistry([AddTool(), SleepTool(), BoomTool()])
-    service = SwarmService(engine, registry, store or RunStore(":memory:"), limits or SwarmLimits())
+    service = SwarmService(
+        engine, registry, store or RunStore(":memory:"), limits or SwarmLimits(), attacher=attacher
+    )
     return Harness(engine, service)
 
 

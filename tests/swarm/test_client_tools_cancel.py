@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 
+import pytest
+
 from swarm.engine import ChatRequest, Delta
+from swarm.errors import InvalidRequest
 from swarm.events import SwarmEvent
 from tests.fakes.scripted_engine import call, calls, say
 from tests.swarm.conftest import make_harness, tool_messages
@@ -109,3 +112,29 @@ async def test_cancel_endpoint_seam_stops_a_live_run() -> None:
     assert items[-1].status == "cancelled"  # type: ignore[attr-defined]
     assert isinstance(items[-3], Delta) and items[-3].finish_reason == "stop"
     assert await h.service.cancel(items[0].run_id) is False  # type: ignore[attr-defined]
+
+
+async def test_resume_of_an_unknown_run_is_a_client_error() -> None:
+    h = make_harness({"orchestrator": [say("x")]})
+    with pytest.raises(InvalidRequest) as info:
+        await h.run(run_id="run_000000000000000000000000")
+    assert info.value.param == "swarm.run_id"
+
+
+async def test_attachments_show_the_requests_media_to_a_sub_agent() -> None:
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0K"}}
+    orchestrator = [
+        call("create_subagent", {"name": "w", "system_prompt": "p"}),
+        calls(
+            ("assign_task", {"agent": "w", "task": "describe", "attachments": ["image:0"]}),
+            ("assign_task", {"agent": "w", "task": "bad", "attachments": ["image:3"]}),
+        ),
+        say("ok"),
+    ]
+    h = make_harness({"orchestrator": orchestrator, "w": [say("a red square, clearly")]})
+    messages = [{"role": "user", "content": [{"type": "text", "text": "look"}, image]}]
+    await h.run(messages=messages)
+    (w,) = h.engine.requests_for("w")
+    assert w.messages[1]["content"] == [{"type": "text", "text": "describe"}, image]
+    results = tool_messages(h.engine.requests_for("orchestrator")[-1])
+    assert "bad attachment 'image:3'" in results[2]["content"]
