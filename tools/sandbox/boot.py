@@ -37,14 +37,15 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def readonly_everything(libc: ctypes.CDLL) -> None:
-    """Mark `/` and every mount below it read-only (Linux >= 5.12)."""
+def readonly_everything(libc: ctypes.CDLL, top: str = "/") -> None:
+    """Mark `top` and every mount below it read-only (Linux >= 5.12)."""
     attr = MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
     rc = libc.syscall(
-        SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)
-    )
+        SYS_MOUNT_SETATTR, AT_FDCWD, top.encode(), AT_RECURSIVE, ctypes.byref(attr),
+        ctypes.sizeof(attr),
+    )  # fmt: skip
     if rc != 0:
-        raise OSError(ctypes.get_errno(), "mount_setattr(/, RDONLY, recursive) failed")
+        raise OSError(ctypes.get_errno(), f"mount_setattr({top}, RDONLY, recursive) failed")
 
 
 def mount_tmpfs(libc: ctypes.CDLL, target: str, size_mb: int, mode: str = "1777") -> None:
@@ -65,22 +66,32 @@ def _closed_ancestor(path: str) -> str | None:
     return None
 
 
-def expose(libc: ctypes.CDLL, paths: list[str]) -> None:
-    """Keep `paths` (the Python install) readable after the uid drop.
+def expose(libc: ctypes.CDLL, held: list[tuple[str, int]]) -> None:
+    """Keep the held paths (the Python install) readable after the uid drop.
 
     A closed ancestor (e.g. `/root`, mode 700) is covered by an empty tmpfs, which
     also hides its other contents, and each path is bind-mounted back inside it.
     """
-    held = [(p, os.open(p, os.O_PATH)) for p in paths]  # grab them before covering
     for path, fd in held:
         top = _closed_ancestor(path)
         if top is not None:
             mount_tmpfs(libc, top, 1, mode="0755")
-            os.makedirs(path, exist_ok=True)
-            src = f"/proc/self/fd/{fd}".encode()
-            if libc.mount(src, path.encode(), None, MS_BIND | MS_REC, None) != 0:
-                raise OSError(ctypes.get_errno(), f"bind-mounting {path} failed")
-        os.close(fd)
+            _bind(libc, fd, path)
+
+
+def rebind_under(libc: ctypes.CDLL, held: list[tuple[str, int]], covered: tuple[str, ...]) -> None:
+    """Bind back held paths that a private tmpfs just covered (e.g. a virtualenv under /tmp)."""
+    for path, fd in held:
+        if any(path == c or path.startswith(c + "/") for c in covered):
+            _bind(libc, fd, path)
+            readonly_everything(libc, path)
+
+
+def _bind(libc: ctypes.CDLL, fd: int, path: str) -> None:
+    os.makedirs(path, exist_ok=True)
+    src = f"/proc/self/fd/{fd}".encode()
+    if libc.mount(src, path.encode(), None, MS_BIND | MS_REC, None) != 0:
+        raise OSError(ctypes.get_errno(), f"bind-mounting {path} failed")
 
 
 def set_limits(cfg: dict) -> None:
@@ -100,10 +111,15 @@ def prepare(cfg: dict) -> str:
     work = cfg["workdir"]
     if cfg["isolated"]:
         libc = _libc()
-        expose(libc, cfg["expose"])
+        held = [(p, os.open(p, os.O_PATH)) for p in cfg["expose"]]  # grab before covering
+        expose(libc, held)
         readonly_everything(libc)
-        for target in ("/tmp", "/var/tmp", "/dev/shm"):
+        private = ("/tmp", "/var/tmp", "/dev/shm")
+        for target in private:
             mount_tmpfs(libc, target, cfg["disk_mb"])
+        rebind_under(libc, held, private)
+        for _, fd in held:
+            os.close(fd)
         os.makedirs(work, mode=0o700, exist_ok=True)
     uid = cfg.get("uid")
     if uid is not None:

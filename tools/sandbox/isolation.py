@@ -77,9 +77,8 @@ def command(
         "isolated": mode is Isolation.NAMESPACES,
         "uid": UID_BASE + slot if as_root else None,
         # What the dropped uid must still read: the interpreter and its packages.
-        "expose": sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)})
-        if as_root
-        else [],
+        # (Also re-bound when it lives under /tmp, which the run gets a private tmpfs over.)
+        "expose": sorted({os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}),
     }
     python = [sys.executable, "-I", "-B", str(BOOT), json.dumps(cfg)]
     if mode is Isolation.NONE:
