@@ -28,7 +28,11 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 MAX_TOKENS = int(os.environ.get("BENCH_MAX_TOKENS", "16"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-ENGINE_FLAGS = ["--max-model-len", "4096", "--max-num-seqs", "16", "--enforce-eager"]
+# Shared by both servers; neither writes an access line per request.
+ENGINE_FLAGS = [
+    "--max-model-len", "4096", "--max-num-seqs", "16", "--enforce-eager",
+    "--disable-uvicorn-access-log",
+]  # fmt: skip
 
 
 async def _one(client: httpx.AsyncClient, url: str, i: int, stream: bool) -> float:
@@ -110,7 +114,7 @@ def _vllm_server(model_dir: Path) -> ServerProcess:
         sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model_dir),
         "--served-model-name", "smollm2", "--chat-template", str(default_model.chat_template_path()),
         "--enable-auto-tool-choice", "--tool-call-parser", default_model.TOOL_PARSER,
-        "--host", "127.0.0.1", "--disable-uvicorn-access-log", *ENGINE_FLAGS,
+        "--host", "127.0.0.1", *ENGINE_FLAGS,
     ]  # fmt: skip
     return start_command(cmd)
 

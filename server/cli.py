@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
 
-from server import __version__, default_model
+from server import __version__, default_model, logs
 from server.app import OnReady
 from server.config import add_deploy_args, apply_config, document_env, expand_help, unknown_env
 from server.context import AppContext, ServerSettings
@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     # vLLM's --log-level (absent unless given; vLLM validates it) sets our level too.
     args.log_level = getattr(args, "log_level", None)
     setup_logging(args.log_format, our_log_level(args))
+    # vLLM's --disable-uvicorn-access-log silences our access line (uvicorn's own is off).
+    logs.ACCESS.disabled = bool(getattr(args, "disable_uvicorn_access_log", False))
     for name in unknown_env(parser, os.environ):
         log.warning("ignoring %s: no option of that name", name)
     explicit_model = (

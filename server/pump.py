@@ -45,7 +45,11 @@ class Pump(Generic[T]):
         """Next item; `StopAsyncIteration` at the end, `TimeoutError` when idle, or the source's error."""
         if self._ended:
             raise StopAsyncIteration
-        item = await asyncio.wait_for(self._queue.get(), idle_s)
+        try:
+            item = self._queue.get_nowait()  # the hot path: no timer, no extra task
+        except asyncio.QueueEmpty:
+            async with asyncio.timeout(idle_s):
+                item = await self._queue.get()
         if isinstance(item, _End):
             self._ended = True
             if item.error is not None:
