@@ -194,6 +194,11 @@ def use_embedded_default(args: Namespace) -> None:
     args.tool_call_parser = args.tool_call_parser or default_model.TOOL_PARSER
     args.enable_auto_tool_choice = True
     args.max_model_len = args.max_model_len or default_model.MAX_MODEL_LEN
+    # The sampling defaults SmolLM2's authors recommend; requests and the flag still override.
+    args.override_generation_config = {
+        **default_model.SAMPLING_DEFAULTS,
+        **(args.override_generation_config or {}),
+    }
 
 
 def apply_cpu_defaults(args: Namespace) -> None:

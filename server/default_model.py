@@ -20,6 +20,9 @@ NAME = "smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 TOOL_PARSER = "hermes"
 MAX_MODEL_LEN = 4096
+# The model card's recommended sampling; at vLLM's plain defaults (temperature 1) a 135M model
+# rambles.
+SAMPLING_DEFAULTS = {"temperature": 0.2, "top_p": 0.9}
 
 
 def cache_root() -> Path:
