@@ -127,7 +127,9 @@ class Orchestrator:
         run, strict = self.run, self.run.strict
         tools = [
             create_subagent_schema(run.tools.names(), strict=strict),
-            assign_task_schema(strict=strict, agents=sorted(run.agents)),
+            assign_task_schema(
+                strict=strict, agents=sorted(run.agents), has_media=any(run.media.values())
+            ),
         ]
         if run.required_mode:
             tools.append(final_answer_schema(strict=strict))

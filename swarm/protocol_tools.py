@@ -52,6 +52,9 @@ def _function(name: str, description: str, props: Json, required: list[str], str
     return {"type": "function", "function": fn}
 
 
+MEDIA_REF_PATTERN = r"^(image|video):[0-9]+(@[0-9:.]*-[0-9:.]*)?$"
+
+
 def create_subagent_schema(tool_names: Collection[str], *, strict: bool) -> Json:
     tools: Json = {"type": "array", "items": {"type": "string"}}
     if tool_names:
@@ -65,19 +68,26 @@ def create_subagent_schema(tool_names: Collection[str], *, strict: bool) -> Json
     return _function(CREATE_SUBAGENT, desc, props, ["name", "system_prompt"], strict)
 
 
-def assign_task_schema(*, strict: bool, agents: Collection[str] = ()) -> Json:
+def assign_task_schema(
+    *, strict: bool, agents: Collection[str] = (), has_media: bool = True
+) -> Json:
+    """`has_media=False` drops `attachments` (nothing to attach; small models fill it anyway)."""
     agent: Json = {"type": "string", "description": "Name of a sub-agent you created."}
     if agents and strict:  # constrained decoding then cannot name an unknown agent
         agent["enum"] = sorted(agents)
-    props = {
+    props: Json = {
         "agent": agent,
         "task": {"type": "string", "description": "A self-contained task description."},
-        "attachments": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Media of the request to show, e.g. image:0 or video:1@00:10-02:30.",
-        },
     }
+    if has_media:
+        ref: Json = {"type": "string"}
+        if strict:
+            ref["pattern"] = MEDIA_REF_PATTERN
+        props["attachments"] = {
+            "type": "array",
+            "items": ref,
+            "description": "Media of the request to show, e.g. image:0 or video:1@00:10-02:30.",
+        }
     desc = (
         "Run a task on a fresh context of a sub-agent; returns only its final answer. "
         "Several calls in one turn run in parallel."

@@ -26,7 +26,11 @@ def test_swarm_run_creates_assigns_and_answers(
     client: openai.OpenAI, smol_server: ServerProcess
 ) -> None:
     r = client.chat.completions.create(
-        model="smollm2-swarm", messages=QUESTION, max_tokens=96, extra_body={"swarm": SWARM}
+        model="smollm2-swarm",
+        messages=QUESTION,
+        max_tokens=96,
+        temperature=0,
+        extra_body={"swarm": SWARM},
     )
     assert r.choices[0].message.content and r.choices[0].message.content.strip()
     swarm = (r.model_extra or {})["swarm"]
@@ -50,6 +54,7 @@ def test_swarm_run_streams_its_events_in_band(client: openai.OpenAI) -> None:
         model="smollm2-swarm",
         messages=QUESTION,
         max_tokens=96,
+        temperature=0,
         stream=True,
         extra_body={"swarm": SWARM, "stream_options": {"include_swarm_events": True}},
     )
