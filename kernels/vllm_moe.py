@@ -61,67 +61,59 @@ def run_layer(layer: Any, x: torch.Tensor, logits: torch.Tensor, w13: Weight, w2
     return fused_experts(x, w13, w2, weights, ids)
 
 
-class KimiSwarmMoEMethod(UnquantizedFusedMoEMethod):
+class _OursWhenSupported:
+    """Mixed into a vLLM MoE method: monolithic on our kernels where `_supported`, else vLLM's."""
+
+    _ours: bool = False
+
+    def _supported(self, layer: Any) -> bool:
+        return layer_supported(layer)
+
+    def _weights(self, layer: Any) -> tuple[Weight, Weight]:
+        raise NotImplementedError
+
+    def process_weights_after_loading(self, layer: Any) -> None:
+        self._ours = self._supported(layer)
+        if not self._ours:  # e.g. CPU prepacking for vLLM's own kernel
+            super().process_weights_after_loading(layer)  # type: ignore[misc]
+
+    @property
+    def is_monolithic(self) -> bool:
+        return self._ours or super().is_monolithic  # type: ignore[misc]
+
+    def apply_monolithic(
+        self,
+        layer: Any,
+        x: torch.Tensor,
+        router_logits: torch.Tensor,
+        input_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        if not self._ours:
+            return super().apply_monolithic(layer, x, router_logits, input_ids)  # type: ignore[misc]
+        return run_layer(layer, x, router_logits, *self._weights(layer))
+
+
+class KimiSwarmMoEMethod(_OursWhenSupported, UnquantizedFusedMoEMethod):
     """bf16 experts: `w13_weight [E, 2N, H]`, `w2_weight [E, H, N]` left in checkpoint layout."""
 
-    _ours: bool = False
-
-    def process_weights_after_loading(self, layer: Any) -> None:
-        self._ours = layer_supported(layer)
-        if not self._ours:  # e.g. CPU prepacking for vLLM's own kernel
-            super().process_weights_after_loading(layer)
-
-    @property
-    def is_monolithic(self) -> bool:
-        return self._ours or super().is_monolithic
-
-    def apply_monolithic(
-        self,
-        layer: Any,
-        x: torch.Tensor,
-        router_logits: torch.Tensor,
-        input_ids: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        if not self._ours:
-            return super().apply_monolithic(layer, x, router_logits, input_ids)
-        return run_layer(layer, x, router_logits, layer.w13_weight, layer.w2_weight)
+    def _weights(self, layer: Any) -> tuple[Weight, Weight]:
+        return layer.w13_weight, layer.w2_weight
 
 
-class KimiSwarmWNA16MoEMethod(VLLM_WNA16_METHOD):  # type: ignore[misc,valid-type]
+class KimiSwarmWNA16MoEMethod(_OursWhenSupported, VLLM_WNA16_METHOD):  # type: ignore[misc,valid-type]
     """INT4 experts (compressed-tensors pack_quantized): `*_weight_packed` + `*_weight_scale`."""
 
-    _ours: bool = False
-
-    def _int4_supported(self) -> bool:
+    def _supported(self, layer: Any) -> bool:
         quant = self.weight_quant
-        return (
-            self.num_bits == 4
-            and self.symmetric
-            and self.group_size > 0
-            and getattr(quant, "actorder", None) in (None, "static")
-        )
+        symmetric_int4 = self.num_bits == 4 and self.symmetric and self.group_size > 0
+        plain_order = getattr(quant, "actorder", None) in (None, "static")
+        return symmetric_int4 and plain_order and layer_supported(layer)
 
-    def process_weights_after_loading(self, layer: Any) -> None:
-        self._ours = self._int4_supported() and layer_supported(layer)
-        if not self._ours:
-            super().process_weights_after_loading(layer)
-
-    @property
-    def is_monolithic(self) -> bool:
-        return self._ours or super().is_monolithic
-
-    def apply_monolithic(
-        self,
-        layer: Any,
-        x: torch.Tensor,
-        router_logits: torch.Tensor,
-        input_ids: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        if not self._ours:
-            return super().apply_monolithic(layer, x, router_logits, input_ids)
-        w13 = Int4Weight(layer.w13_weight_packed.data, layer.w13_weight_scale.data, self.group_size)
-        w2 = Int4Weight(layer.w2_weight_packed.data, layer.w2_weight_scale.data, self.group_size)
-        return run_layer(layer, x, router_logits, w13, w2)
+    def _weights(self, layer: Any) -> tuple[Weight, Weight]:
+        g = self.group_size
+        w13 = Int4Weight(layer.w13_weight_packed.data, layer.w13_weight_scale.data, g)
+        w2 = Int4Weight(layer.w2_weight_packed.data, layer.w2_weight_scale.data, g)
+        return w13, w2
 
 
 def install() -> bool:
