@@ -132,4 +132,7 @@ class RunSummary:
     @classmethod
     def of(cls, run_id: str, status: RunStatus, ledger: Ledger, wall_time_s: float) -> RunSummary:
         agents = [a.to_dict() for a in ledger.agents.values()]
+        for agent in agents:  # the orchestrator ends with the run
+            if agent["status"] == "running" and status is not RunStatus.RUNNING:
+                agent["status"] = str(status)
         return cls(run_id, status, ledger.critical_steps, ledger.total_steps, wall_time_s, agents)

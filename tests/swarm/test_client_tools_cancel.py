@@ -35,6 +35,7 @@ async def test_client_tool_pauses_the_run_and_resumes_with_its_results() -> None
     assert [tc.name for tc in tool_deltas] == ["get_weather"]
     assert first.deltas[-1].finish_reason == "tool_calls"
     assert first.summary.status == "requires_action"
+    assert first.summary.agents[0]["status"] == "requires_action"  # the paused orchestrator
     run_id = first.summary.run_id
     call_id = tool_deltas[0].id
     assert call_id is not None and run_id in call_id

@@ -36,6 +36,8 @@ async def test_failed_and_timed_out_tasks_become_results() -> None:
     done = [e.data["status"] for e in out.events if e.type == "task.completed"]
     assert sorted(done) == ["completed", "failed", "timeout"]
     assert out.summary.status == "completed"
+    statuses = {a["name"] + "/" + a.get("task", ""): a["status"] for a in out.summary.agents}
+    assert statuses["orchestrator/"] == "completed"  # the orchestrator ends with its run
     assert any(r.endswith("/w/t3/0") for r in h.engine.aborted)  # the hung stream was aborted
 
 
