@@ -43,6 +43,7 @@ class Run:
     semaphore: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)
     # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).
     _schemas: dict[str, list[Json]] = field(default_factory=dict)
+    _tool_context: ToolContext | None = None
 
     @property
     def strict(self) -> bool:
@@ -67,8 +68,13 @@ class Run:
         return self._schemas[agent.name]
 
     def tool_context(self) -> ToolContext:
-        images = [_data_url_bytes(p) for p in self.media.get("image", [])]
-        return ToolContext(images=[b for b in images if b], multimodal=self.engine.info.multimodal)
+        """Built once per run: decoding the request's images per tool call would repeat it."""
+        if self._tool_context is None:
+            images = [_data_url_bytes(p) for p in self.media.get("image", [])]
+            self._tool_context = ToolContext(
+                images=[b for b in images if b], multimodal=self.engine.info.multimodal
+            )
+        return self._tool_context
 
     async def step(self, key: str, task: str | None, request: ChatRequest) -> Turn:
         """One model call of agent instance `key`, accounted and traced."""

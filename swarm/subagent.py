@@ -148,11 +148,11 @@ async def _call_tools(
             results[i] = ToolResult(
                 f"tool {call.name!r} is not available; use one of: {allowed}", True
             )
-        elif not _is_json_object(call.arguments):
+        elif (args := _json_object(call.arguments)) is None:
             bad[i] = True
             results[i] = ToolResult("arguments are not a valid JSON object; resend the call", True)
         else:
-            results[i] = await run.tools.invoke(call.name, call.arguments, run.tool_context())
+            results[i] = await run.tools.invoke(call.name, args, run.tool_context())
         r = results[i]
         run.log.emit(
             EventType.TOOL_RESULT,
@@ -177,8 +177,10 @@ async def _call_tools(
     return messages, any(bad)
 
 
-def _is_json_object(raw: str) -> bool:
+def _json_object(raw: str) -> Json | None:
+    """The arguments as a dict (parsed once, handed to the tool as-is), or None if malformed."""
     try:
-        return isinstance(json.loads(raw or "{}"), dict)
+        args = json.loads(raw or "{}")
     except json.JSONDecodeError:
-        return False
+        return None
+    return args if isinstance(args, dict) else None
