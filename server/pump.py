@@ -57,6 +57,16 @@ class Pump(Generic[T]):
             raise StopAsyncIteration
         return item
 
+    async def items(self, idle_s: float) -> AsyncIterator[T | None]:
+        """The remaining items, with a None each time the source is idle for `idle_s`."""
+        while True:
+            try:
+                yield await self.get(idle_s)
+            except TimeoutError:
+                yield None
+            except StopAsyncIteration:
+                return
+
     def __aiter__(self) -> Pump[T]:
         return self
 

@@ -27,12 +27,7 @@ async def with_heartbeat(
     """Pass frames through, sending a comment line whenever the source is idle for `interval_s`."""
     pump = Pump(frames)
     try:
-        while True:
-            try:
-                yield await pump.get(interval_s)
-            except TimeoutError:
-                yield HEARTBEAT
-            except StopAsyncIteration:
-                return
+        async for frame in pump.items(interval_s):
+            yield HEARTBEAT if frame is None else frame
     finally:
         await pump.aclose()

@@ -79,20 +79,15 @@ async def _stream_frames(
     include_usage: bool,
     include_events: bool,
 ) -> AsyncGenerator[bytes, None]:
-    item = first
     try:
-        while item is not None:
-            frame = _frame(enc, item, include_usage, include_events)
-            if frame is not None:
+        if first is not None:
+            if frame := _frame(enc, first, include_usage, include_events):
                 yield frame
-            item = None
-            while item is None:
-                try:
-                    item = await pump.get(heartbeat_s)
-                except TimeoutError:
+            async for item in pump.items(heartbeat_s):
+                if item is None:
                     yield HEARTBEAT
-                except StopAsyncIteration:
-                    break
+                elif frame := _frame(enc, item, include_usage, include_events):
+                    yield frame
         yield DONE
     except Exception as exc:  # mid-stream failure: one error event, then close (no [DONE])
         yield b"data: " + to_api_error(exc).json_bytes() + b"\n\n"
@@ -100,14 +95,15 @@ async def _stream_frames(
         await pump.aclose()
 
 
-def _frame(enc: ChunkEncoder, item: Any, include_usage: bool, include_events: bool) -> bytes | None:
+def _frame(enc: ChunkEncoder, item: Any, include_usage: bool, include_events: bool) -> bytes:
+    """The SSE frame for one output; b"" for outputs this client did not ask for."""
     if isinstance(item, Delta):
         return encode(enc.delta(item))
     if isinstance(item, Usage):
         _count_tokens(item)
-        return encode(enc.usage(item)) if include_usage else None
+        return encode(enc.usage(item)) if include_usage else b""
     if hasattr(item, "sequence_number"):  # a swarm trace event
-        return encode(enc.extra(swarm=item.to_dict())) if include_events else None
+        return encode(enc.extra(swarm=item.to_dict())) if include_events else b""
     return encode(enc.extra(swarm=item.to_dict()))  # the run summary
 
 
