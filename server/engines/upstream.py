@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -13,10 +12,9 @@ from typing import Any
 import httpx
 
 from server.engines.vllm_convert import (
-    delta_from_choice,
     deltas_from_response,
+    events_from_sse_line,
     to_openai_body,
-    usage_from,
 )
 from swarm.engine import ChatRequest, EngineEvent, ModelInfo
 from swarm.errors import EngineRejected, EngineUnavailable
@@ -99,7 +97,7 @@ class UpstreamEngine:
             return
         async with self._open_stream(body) as resp:
             async for line in resp.aiter_lines():
-                for event in _parse_line(line):
+                for event in events_from_sse_line(line):
                     yield event
 
     @asynccontextmanager
@@ -173,25 +171,3 @@ def _http_error(resp: httpx.Response) -> Exception:
         404 if resp.status_code == 404 else (resp.status_code if resp.status_code < 500 else 400)
     )
     return EngineRejected(message, param=param, status=status)
-
-
-def _parse_line(line: str) -> list[EngineEvent]:
-    if not line.startswith("data:"):
-        return []
-    payload = line[5:].strip()
-    if not payload or payload == "[DONE]":
-        return []
-    try:
-        chunk = json.loads(payload)
-    except json.JSONDecodeError as exc:
-        raise EngineUnavailable(f"upstream sent invalid JSON: {payload[:80]!r}") from exc
-    if "error" in chunk:
-        raise EngineUnavailable(str(chunk["error"].get("message", chunk["error"])))
-    events: list[EngineEvent] = []
-    for choice in chunk.get("choices") or []:
-        d = delta_from_choice(choice)
-        if d is not None:
-            events.append(d)
-    if chunk.get("usage"):
-        events.append(usage_from(chunk["usage"]))
-    return events

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from swarm.engine import ChatRequest, Delta, EngineEvent, Json, ToolCallDelta, Usage
+from swarm.errors import EngineRejected, EngineUnavailable
 
 
 def usage_from(usage: Json) -> Usage:
@@ -98,3 +100,37 @@ def to_openai_body(request: ChatRequest, model: str) -> dict[str, Any]:
     }
     body.update({k: v for k, v in optional.items() if v is not None})
     return body
+
+
+def error_from(err: Json) -> Exception:
+    """An OpenAI-shaped `error` object → the engine error it means (5xx: unavailable)."""
+    try:
+        status = int(err.get("code") or 400)
+    except (TypeError, ValueError):  # some servers put a string code there
+        status = 400
+    message = str(err.get("message") or "request rejected by the engine")
+    if status >= 500:
+        return EngineUnavailable(message)
+    return EngineRejected(message, param=err.get("param"), status=status)
+
+
+def events_from_sse_line(line: str) -> list[EngineEvent]:
+    """One `data: {...}` line of a chat-completions stream → engine events (none for others)."""
+    if not line.startswith("data:"):
+        return []
+    payload = line[5:].strip()
+    if not payload or payload == "[DONE]":
+        return []
+    try:
+        chunk = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise EngineUnavailable(f"the model server sent invalid JSON: {payload[:80]!r}") from exc
+    if "error" in chunk:
+        err = chunk["error"]
+        raise error_from(err if isinstance(err, dict) else {"message": str(err), "code": 500})
+    events: list[EngineEvent] = [
+        d for d in map(delta_from_choice, chunk.get("choices") or []) if d is not None
+    ]
+    if chunk.get("usage"):
+        events.append(usage_from(chunk["usage"]))
+    return events

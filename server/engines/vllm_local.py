@@ -6,7 +6,6 @@ reasoning parsers and structured outputs are vLLM's, never re-implemented here.
 
 from __future__ import annotations
 
-import json
 import logging
 from argparse import Namespace
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -14,13 +13,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from server.engines.vllm_convert import (
-    delta_from_choice,
     deltas_from_response,
+    error_from,
+    events_from_sse_line,
     to_openai_body,
-    usage_from,
 )
 from swarm.engine import ChatRequest, EngineEvent, ModelInfo
-from swarm.errors import EngineRejected, EngineUnavailable
+from swarm.errors import EngineRejected
 
 log = logging.getLogger("kimi_swarm.engine")
 
@@ -79,7 +78,7 @@ class VLLMEngine:
         finished = False
         try:
             async for frame in result:
-                for event in _parse_frame(frame):
+                for event in events_from_sse_line(frame.strip()):
                     yield event
             finished = True
         finally:
@@ -110,39 +109,8 @@ class VLLMEngine:
         except (ValueError, TypeError) as exc:  # vLLM's renderer reports bad input this way
             raise EngineRejected(str(exc)) from exc
         if isinstance(result, ErrorResponse):
-            raise _error_response(result.error)
+            raise error_from(result.error.model_dump())
         return result
 
     async def close(self) -> None:
         """The engine's lifetime is owned by `start()`; nothing to do per instance."""
-
-
-def _error_response(error: Any) -> Exception:
-    status = int(getattr(error, "code", 400) or 400)
-    message = str(getattr(error, "message", "request rejected by the engine"))
-    if status >= 500:
-        return EngineUnavailable(message)
-    return EngineRejected(message, param=getattr(error, "param", None), status=status)
-
-
-def _parse_frame(frame: str) -> list[EngineEvent]:
-    """One vLLM SSE frame (`data: {...}\\n\\n`) → engine events."""
-    payload = frame.removeprefix("data: ").strip()
-    if not payload or payload == "[DONE]":
-        return []
-    chunk = json.loads(payload)
-    if "error" in chunk:
-        raise _error_response(_Obj(chunk["error"]))
-    events: list[EngineEvent] = []
-    for choice in chunk.get("choices") or []:
-        d = delta_from_choice(choice)
-        if d is not None:
-            events.append(d)
-    if chunk.get("usage"):
-        events.append(usage_from(chunk["usage"]))
-    return events
-
-
-class _Obj:
-    def __init__(self, d: dict[str, Any]) -> None:
-        self.__dict__.update(d)
