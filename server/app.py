@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -15,7 +14,7 @@ from starlette.exceptions import HTTPException
 from server.context import AppContext
 from server.errors import ApiError, to_api_error
 from server.middleware import EdgeMiddleware
-from server.routes import chat, meta, models
+from server.routes import chat, meta, models, swarm_runs
 from swarm.engine import Engine
 from swarm.errors import SwarmError
 
@@ -46,23 +45,14 @@ def create_app(
 
     app = FastAPI(title="kimi-swarm", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.ctx = ctx
-    for module in (chat, models, meta):
+    for module in (chat, models, meta, swarm_runs):
         app.include_router(module.router)
-    _include_optional_routers(app)
     _install_error_handlers(app)
     settings = ctx.settings
     app.add_middleware(
         EdgeMiddleware, api_keys=settings.api_keys, max_body_bytes=settings.max_body_bytes
     )
     return app
-
-
-def _include_optional_routers(app: FastAPI) -> None:
-    try:
-        swarm_runs = importlib.import_module("server.routes.swarm_runs")
-    except ImportError:
-        return
-    app.include_router(swarm_runs.router)
 
 
 def _error_response(error: ApiError) -> JSONResponse:
