@@ -39,8 +39,8 @@ def add_own_args(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--upstream-api-key",
-        default=os.environ.get("KIMI_SWARM_UPSTREAM_API_KEY"),
-        help="Bearer key for --upstream (env KIMI_SWARM_UPSTREAM_API_KEY).",
+        default=None,
+        help="Bearer key for --upstream.",
     )
     g.add_argument(
         "--upstream-model",
@@ -223,7 +223,8 @@ def served_name(args: Namespace) -> str:
 
 
 def api_keys(args: Namespace) -> tuple[str, ...]:
-    keys = args.api_key or os.environ.get("KIMI_SWARM_API_KEY")
+    """--api-key (KIMI_SWARM_API_KEY reaches it through the config layer), comma lists allowed."""
+    keys = args.api_key
     if not keys:
         return ()
     if isinstance(keys, str):
