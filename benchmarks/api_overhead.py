@@ -21,7 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server import default_model
+from server.boot import default_model
 from tests.servers import ServerProcess, start_command, start_server
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))

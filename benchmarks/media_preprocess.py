@@ -19,9 +19,9 @@ import av
 import numpy as np
 from PIL import Image
 
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.moonvit import MoonViTProcessor
-from server.media.video import load_chunks
+from media.config import MediaLimits, MoonViTConfig
+from media.moonvit import MoonViTProcessor
+from media.video import load_chunks
 
 KIMI = {
     "patch_size": 14, "merge_kernel_size": 2, "in_patch_limit": 16384, "patch_limit_on_one_side": 512,

@@ -1,3 +1,3 @@
-from server.cli import main
+from server.boot.cli import main
 
 main()

@@ -9,7 +9,7 @@ from server.errors import ApiError
 from swarm.engine import Engine
 
 if TYPE_CHECKING:
-    from server.media_wiring import MediaSupport
+    from media.support import MediaSupport
     from swarm.service import SwarmService
 
 SWARM_SUFFIX = "-swarm"

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from swarm.errors import (
-    BudgetExceeded,
     EngineRejected,
     EngineUnavailable,
     InvalidRequest,
@@ -63,8 +62,6 @@ def to_api_error(exc: BaseException) -> ApiError:
             code="engine_unavailable",
             headers={"Retry-After": "1"},
         )
-    if isinstance(exc, BudgetExceeded):
-        return ApiError(429, str(exc), type="rate_limit_error", code="budget_exceeded")
     if isinstance(exc, SwarmError):
         return ApiError(500, str(exc), type="server_error")
     log.exception("unhandled error", exc_info=exc)

@@ -1,4 +1,4 @@
-"""The engine interface the swarm and the HTTP layer share (DESIGN §5).
+"""The engine interface the swarm and the HTTP layer share (docs/architecture.md).
 
 An engine turns one chat request into a stream of events: `Delta`s (content,
 reasoning, tool-call fragments, finish reason, logprobs) and one final `Usage`.
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from swarm.errors import EngineError, EngineRejected, EngineUnavailable
+from tools.base import Json
 
 __all__ = [
     "ChatRequest",
@@ -28,10 +29,6 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
 ]
-
-# OpenAI-shaped JSON values: messages, tool schemas and response formats cross
-# this seam as the plain dicts the wire format already defines.
-Json = dict[str, Any]
 
 
 @dataclass(slots=True)

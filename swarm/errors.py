@@ -1,10 +1,11 @@
 """The exception tree. The server maps each class to one HTTP status in one place.
 
+Budgets that run out are not errors: the affected work ends with a status the run reports.
+
 SwarmError
 ├── EngineError          model backend failures
 │   ├── EngineRejected   the request is invalid for the model (client's fault, 4xx)
 │   └── EngineUnavailable backend down or overloaded (infrastructure, 5xx/503)
-├── BudgetExceeded       a run ran out of steps, tokens, agents or time
 ├── ModelBehaviourError  the model produced something unusable (fed back to it as data)
 ├── ToolError            a tool failed (fed back to the model as data)
 └── InvalidRequest       a request option is invalid (a 400 naming the param)
@@ -41,10 +42,6 @@ class EngineRejected(EngineError):
 
 class EngineUnavailable(EngineError):
     """The backend is down, overloaded or answered garbage (infrastructure)."""
-
-
-class BudgetExceeded(SwarmError):
-    """A run or agent exhausted a budget (steps, tokens, agents, wall clock)."""
 
 
 class ModelBehaviourError(SwarmError):

@@ -1,4 +1,4 @@
-"""Swarm trace events (DESIGN §6): a closed set of types, numbered per run.
+"""Swarm trace events (docs/architecture.md, "Swarm"): a closed set of types, numbered per run.
 
 An `EventLog` numbers a run's events, keeps them in memory for live followers
 (the SSE endpoint) and hands each one to the run's output stream.
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-Json = dict[str, Any]
+from tools.base import Json
 
 
 class EventType(enum.StrEnum):

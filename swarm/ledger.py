@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
 
 from swarm.engine import Usage
-
-Json = dict[str, Any]
+from tools.base import Json
 
 
 class TaskStatus(enum.StrEnum):

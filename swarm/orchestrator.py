@@ -14,6 +14,7 @@ from swarm import prompts
 from swarm.engine import ChatRequest
 from swarm.errors import ModelBehaviourError
 from swarm.events import EventType
+from swarm.fanout import fan_out
 from swarm.protocol_tools import (
     ASSIGN_TASK,
     CREATE_SUBAGENT,
@@ -28,10 +29,8 @@ from swarm.protocol_tools import (
     parse_final,
 )
 from swarm.run import Run
-from swarm.scheduler import fan_out
 from swarm.turn import ToolCall, Turn
-
-Json = dict[str, Any]
+from tools.base import Json
 
 
 @dataclass(slots=True)

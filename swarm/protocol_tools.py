@@ -1,7 +1,7 @@
 """The swarm's own tools: `create_subagent`, `assign_task`, `final_answer`.
 
-DESIGN §2 puts "the swarm tools' schemas" under tools/, but tools/ may not import
-swarm/ and these parsers raise swarm errors, so they live here.
+They live in swarm/, not tools/: tools/ may not import swarm/, and these parsers raise swarm
+errors.
 Parsing turns a model's raw arguments into a typed spec or a `ModelBehaviourError`
 whose message tells the model how to fix its call.
 """
@@ -12,11 +12,9 @@ import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 from swarm.errors import ModelBehaviourError
-
-Json = dict[str, Any]
+from tools.base import Json
 
 CREATE_SUBAGENT = "create_subagent"
 ASSIGN_TASK = "assign_task"

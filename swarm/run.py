@@ -6,7 +6,6 @@ import asyncio
 import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from swarm.engine import ChatRequest, Engine, Sampling
 from swarm.events import EventLog, EventType
@@ -14,9 +13,8 @@ from swarm.ledger import Ledger
 from swarm.limits import SwarmOptions, ToolMode
 from swarm.protocol_tools import AgentSpec
 from swarm.turn import Turn, collect
-from tools.base import ToolContext, ToolRegistry
+from tools.base import Json, ToolContext, ToolRegistry
 
-Json = dict[str, Any]
 # Turns an attachment reference (`image:0`, `video:1@00:10-02:30`) into the content part a
 # sub-agent sees, given the request's messages; supplied by the server (which decodes media).
 Attacher = Callable[[str, list[Json]], Awaitable[Json]]

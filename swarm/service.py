@@ -1,28 +1,25 @@
-"""The seam the server calls: options, run (a stream of outputs), cancel, follow, store."""
+"""The live-run registry the server calls: options, run (a stream of outputs), cancel, follow."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from swarm.engine import ChatRequest, Engine
-from swarm.errors import InvalidRequest
 from swarm.events import EventLog
-from swarm.ledger import Ledger, RunStatus
+from swarm.ledger import Ledger
 from swarm.limits import SwarmLimits, SwarmOptions, parse_options
 from swarm.orchestrator import OrchestratorState, initial_messages
-from swarm.protocol_tools import ORCHESTRATOR, AgentSpec
+from swarm.protocol_tools import ORCHESTRATOR
+from swarm.resume import restore
+from swarm.resume import resume_id as find_resume_id
 from swarm.run import Attacher, Run, media_parts
 from swarm.session import RunSession, SwarmOutput
 from swarm.store import RunStore
-from tools.base import ToolRegistry
+from tools.base import Json, ToolRegistry
 
-Json = dict[str, Any]
-# Client-tool call ids carry their run: "call_<run_id>__<step>_<i>".
-_RESUME_ID = re.compile(r"^call_(run_[0-9a-f]{24})__")
 _END = object()
 
 
@@ -104,7 +101,7 @@ class SwarmService:
     def _open(
         self, request: ChatRequest, options: SwarmOptions, queue: asyncio.Queue[Any]
     ) -> RunSession:
-        resume_id = options.run_id or _resume_id(request.messages)
+        resume_id = options.run_id or find_resume_id(request.messages)
         if resume_id is not None:
             return self._resume(resume_id, request, options, queue)
         run = self._new_run(
@@ -146,54 +143,18 @@ class SwarmService:
         self, run_id: str, request: ChatRequest, options: SwarmOptions, queue: asyncio.Queue[Any]
     ) -> RunSession:
         """Continue a run paused on client tools with the results this request carries."""
-        found = self.store.state(run_id)
-        if found is None or run_id in self._live:
-            raise InvalidRequest(f"no resumable swarm run {run_id!r}", param="swarm.run_id")
-        status, saved = found
-        if status != RunStatus.REQUIRES_ACTION:
-            raise InvalidRequest(
-                f"swarm run {run_id!r} is {status}, not waiting for tool results",
-                param="swarm.run_id",
-            )
-        state = OrchestratorState.from_dict(saved["orchestrator"])
-        results = {m.get("tool_call_id"): m for m in request.messages if m.get("role") == "tool"}
-        missing = [cid for cid in state.pending_calls if cid not in results]
-        if missing:
-            raise InvalidRequest(
-                f"missing tool results for call id(s) {', '.join(missing)}", param="messages"
-            )
-        state.messages.extend(
-            {"role": "tool", "tool_call_id": cid, "content": results[cid].get("content", "")}
-            for cid in state.pending_calls
-        )
-        state.pending_calls = []
+        saved = restore(self.store, run_id, request.messages, live=run_id in self._live)
         run = self._new_run(
-            run_id,
-            request,
-            options,
-            queue,
-            Ledger.from_dict(saved["ledger"]),
-            start=saved["last_sequence"] + 1,
+            run_id, request, options, queue, saved.ledger, start=saved.next_sequence
         )
-        run.agents = {n: AgentSpec(n, p, tuple(t)) for n, (p, t) in saved["agents"].items()}
-        run.tasks_started = saved["tasks_started"]
+        run.agents = saved.agents
+        run.tasks_started = saved.tasks_started
         return RunSession(
             run,
-            state,
+            saved.state,
             self.store,
             queue,
             model=self.engine.info.name,
             resumed=True,
-            wall_base=saved["wall_time_s"],
+            wall_base=saved.wall_base,
         )
-
-
-def _resume_id(messages: list[Json]) -> str | None:
-    """The run whose client-tool calls the trailing tool messages answer."""
-    for msg in reversed(messages):
-        if msg.get("role") != "tool":
-            return None
-        match = _RESUME_ID.match(str(msg.get("tool_call_id", "")))
-        if match:
-            return match.group(1)
-    return None

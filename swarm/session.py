@@ -15,8 +15,8 @@ from swarm.ledger import RunStatus, RunSummary
 from swarm.orchestrator import AwaitClient, Finish, Orchestrator, OrchestratorState
 from swarm.run import Run
 from swarm.store import RunStore
+from tools.base import Json
 
-Json = dict[str, Any]
 SwarmOutput = Delta | Usage | SwarmEvent | RunSummary
 # One writer thread: store writes stay ordered and off the event loop.
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-store")

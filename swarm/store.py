@@ -13,9 +13,9 @@ import threading
 import time
 from typing import Any
 
-Rows = list[dict[str, Any]]
+from tools.base import Json
 
-Json = dict[str, Any]
+Rows = list[dict[str, Any]]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

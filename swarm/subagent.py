@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from swarm import prompts
 from swarm.engine import ChatRequest
@@ -15,9 +14,7 @@ from swarm.ledger import TaskStatus
 from swarm.protocol_tools import FINAL_ANSWER, AgentSpec, TaskSpec, final_answer_schema, parse_final
 from swarm.run import Run
 from swarm.turn import ToolCall, Turn
-from tools.base import ToolResult
-
-Json = dict[str, Any]
+from tools.base import Json, ToolResult
 
 
 @dataclass(slots=True)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any
 
 from swarm.engine import ChatRequest, Delta, Engine, Usage
-
-Json = dict[str, Any]
+from tools.base import Json
 
 
 @dataclass(slots=True)

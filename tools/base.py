@@ -1,4 +1,4 @@
-"""The tool interface and registry that sub-agents use (DESIGN §6).
+"""The tool interface and registry that sub-agents use (docs/architecture.md, "Swarm").
 
 A tool has a name, a JSON schema and an async `call`. Failures a model can act
 on come back as a `ToolResult` with `is_error=True`, never as an exception that
@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+# OpenAI-shaped JSON values (messages, tool schemas, response formats): the one alias every
+# package uses for the plain dicts the wire format already defines.
 Json = dict[str, Any]
 
 # OpenAI function names: letters, digits, `_` and `-`, at most 64.

@@ -1,4 +1,4 @@
-"""Outbound address policy: which hosts a tool may reach (DESIGN §9).
+"""Outbound address policy: which hosts a tool may reach (docs/architecture.md, "Bad input and safety").
 
 A host is resolved once, every address is vetted, and the caller connects to the
 vetted address itself, so a second DNS answer (rebinding) can never swap it.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from server import metrics
-from server.completion import ChunkEncoder, Collector, CompletionMeta, encode
+from server.chat_encoder import ChunkEncoder, Collector, CompletionMeta, encode
 from server.context import AppContext
 from server.convert import parse_body, to_chat_request
 from server.errors import ApiError, to_api_error

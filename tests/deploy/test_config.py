@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.config import add_deploy_args, apply_config, document_env, expand_help, unknown_env
+from server.boot.config import add_deploy_args, apply_config, document_env, expand_help, unknown_env
 
 
 def small_parser() -> argparse.ArgumentParser:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from server.cli import build_parser, main
-from server.config import apply_config, env_name
+from server.boot.cli import build_parser, main
+from server.boot.config import apply_config, env_name
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "Dockerfile"

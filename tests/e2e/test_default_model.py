@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server import default_model
+from server.boot import default_model
 
 pytestmark = pytest.mark.engine  # ~25 s of CPU: loads and dequantises the GGUF
 

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swarm.engine import ChatRequest, Delta, EngineEvent, ModelInfo, ToolCallDelta, Usage
-
-Json = dict[str, Any]
+from tools.base import Json
 
 
 @dataclass(slots=True)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from server.media.config import MoonViTConfig
-from server.media.moonvit import MoonViTProcessor
+from media.config import MoonViTConfig
+from media.moonvit import MoonViTProcessor
 from tests.media.conftest import data_url, encode, gradient, make_clip
 
 pytestmark = pytest.mark.engine

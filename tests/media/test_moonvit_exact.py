@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.decode import decode_image
-from server.media.moonvit import MoonViTProcessor
-from server.media.resize import plan_resize
+from media.config import MediaLimits, MoonViTConfig
+from media.decode import decode_image
+from media.moonvit import MoonViTProcessor
+from media.resize import plan_resize
 from tests.media.conftest import encode, gradient
 
 fused = pytest.importorskip("vllm.transformers_utils.processors.kimi_k25_vision_fused")

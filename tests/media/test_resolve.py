@@ -11,10 +11,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from server.media.config import MediaLimits
-from server.media.errors import MediaError
-from server.media.fetch import HttpFetcher
-from server.media.resolve import resolve_media
+from media.config import MediaLimits
+from media.errors import MediaError
+from media.fetch import HttpFetcher
+from media.resolve import resolve_media
 from tests.media.conftest import data_url, encode, gradient, make_clip
 
 PNG = encode(Image.fromarray(gradient(64, 48)), "PNG")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from server.media.config import MediaLimits
-from server.media.errors import MediaError
-from server.media.fetch import decode_data_url
-from server.media.resolve import resolve_media
-from server.media.slice import parse_ref, slice_media
-from server.media.sniff import Kind
-from server.media.store import unwrap_slice
+from media.config import MediaLimits
+from media.errors import MediaError
+from media.fetch import decode_data_url
+from media.resolve import resolve_media
+from media.slice import parse_ref, slice_media
+from media.sniff import Kind
+from media.store import unwrap_slice
 from tests.media.conftest import data_url, encode, gradient
 
 

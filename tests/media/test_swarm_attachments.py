@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.resolve import resolve_media
-from server.media.slice import slice_media
-from server.media.store import unwrap_slice
+from media.config import MediaLimits, MoonViTConfig
+from media.resolve import resolve_media
+from media.slice import slice_media
+from media.store import unwrap_slice
 from swarm.engine import Json
 from tests.fakes.scripted_engine import call, say
 from tests.media.conftest import data_url

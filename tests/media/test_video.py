@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.errors import MediaError
-from server.media.moonvit import MoonViTProcessor
-from server.media.store import unwrap_slice, wrap_slice
-from server.media.video import format_timestamp, load_chunks, probe, sample_times
+from media.config import MediaLimits, MoonViTConfig
+from media.errors import MediaError
+from media.moonvit import MoonViTProcessor
+from media.store import unwrap_slice, wrap_slice
+from media.video import format_timestamp, load_chunks, probe, sample_times
 from tests.media.conftest import make_clip
 
 CFG = MoonViTConfig(in_patch_limit_each_frame=64)
@@ -88,8 +88,8 @@ def test_corrupt_video_is_a_media_error(clip: bytes) -> None:
 
 
 def test_glue_splits_loader_output_into_prompted_chunks(clip: bytes) -> None:
-    glue = pytest.importorskip("server.media.vllm_glue")
-    video = pytest.importorskip("server.media.vllm_video")
+    glue = pytest.importorskip("media.vllm_glue")
+    video = pytest.importorskip("media.vllm_video")
     video.ENGINE_CFG[:] = [CFG]
     frames, meta = video.KimiSwarmVideoLoader.load_bytes(wrap_slice(clip, 0.5, None))
 

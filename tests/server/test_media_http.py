@@ -12,10 +12,10 @@ import httpx
 import pytest
 from PIL import Image
 
+from media.config import MediaLimits, MoonViTConfig
+from media.support import MediaSupport
 from server.app import create_app
 from server.context import AppContext, ServerSettings
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media_wiring import MediaSupport
 from tests.server.fake_engine import ReplyEngine, serving
 
 

@@ -17,9 +17,7 @@ from swarm.run import Attacher
 from swarm.service import SwarmService
 from swarm.store import RunStore
 from tests.fakes.scripted_engine import Script, ScriptedEngine
-from tools.base import ToolContext, ToolRegistry, ToolResult, ToolSpec
-
-Json = dict[str, Any]
+from tools.base import Json, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
 
 class AddTool:

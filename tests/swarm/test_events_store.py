@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 from contextlib import aclosing
 from pathlib import Path
-from typing import Any
 
 from swarm.engine import ChatRequest
 from swarm.events import SwarmEvent
 from swarm.store import RunStore
 from tests.fakes.scripted_engine import call, calls, say
 from tests.swarm.conftest import make_harness
+from tools.base import Json
 
-Json = dict[str, Any]
 WORKER = {"name": "calc", "system_prompt": "p", "tools": ["add"]}
 ORCH = [
     call("create_subagent", WORKER),

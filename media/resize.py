@@ -1,11 +1,11 @@
-"""NaViT sizing: how large an image or frame becomes before patching (DESIGN §7)."""
+"""NaViT sizing: how large an image or frame becomes before patching (docs/architecture.md, "Media")."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from server.media.config import MoonViTConfig
+from media.config import MoonViTConfig
 
 
 @dataclass(slots=True, frozen=True)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from server.media.cache import LruCache, content_key
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.decode import decode_image
-from server.media.resize import ResizePlan, frame_limit, plan_resize
+from media.cache import LruCache, content_key
+from media.config import MediaLimits, MoonViTConfig
+from media.decode import decode_image
+from media.resize import ResizePlan, frame_limit, plan_resize
 
 # One visual item: an RGB image, or a chunk of RGB frames (PIL or [h, w, 3] uint8).
 Frame = Image.Image | np.ndarray

@@ -23,10 +23,10 @@ from vllm.transformers_utils.processors.kimi_k25_vision_fused import (
     _ensure_media_type,
 )
 
-from server.media.config import MoonViTConfig
-from server.media.moonvit import MoonViTProcessor, Visual, with_source
-from server.media.store import ENGINE_CFG
-from server.media.video import format_timestamp
+from media.config import MoonViTConfig
+from media.moonvit import MoonViTProcessor, Visual, with_source
+from media.store import ENGINE_CFG
+from media.video import format_timestamp
 
 CHUNK_BODY = "<|media_begin|>video<|media_content|>{pad}<|media_end|>"
 

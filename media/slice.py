@@ -1,4 +1,4 @@
-"""Swarm attachments (DESIGN §6): `image:0`, `video:1@00:10-02:30` → a content part.
+"""Swarm attachments (docs/architecture.md, "Swarm"): `image:0`, `video:1@00:10-02:30` → a content part.
 
 `slice_media(ref, messages)` looks the item up among the request's (already
 resolved) media parts, counting images and videos separately, and returns a part
@@ -16,13 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from server.media.cache import content_key
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.errors import MediaError
-from server.media.fetch import decode_data_url
-from server.media.resolve import part_url
-from server.media.sniff import Kind
-from server.media.store import SLICE_MIME, video_chunks, wrap_slice
+from media.cache import content_key
+from media.config import MediaLimits, MoonViTConfig
+from media.errors import MediaError
+from media.fetch import decode_data_url
+from media.resolve import part_url
+from media.sniff import Kind
+from media.store import SLICE_MIME, video_chunks, wrap_slice
 
 _REF = re.compile(r"^(image|video):(\d+)(?:@([0-9:.]*)-([0-9:.]*))?$")
 _PART_KIND = {"image_url": Kind.IMAGE, "video_url": Kind.VIDEO}

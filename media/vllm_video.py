@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from vllm.multimodal.video import VideoLoader
 
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.errors import MediaError
-from server.media.store import ENGINE_CFG, unwrap_slice, video_chunks
+from media.config import MediaLimits, MoonViTConfig
+from media.errors import MediaError
+from media.store import ENGINE_CFG, unwrap_slice, video_chunks
 
 
 class KimiSwarmVideoLoader(VideoLoader):

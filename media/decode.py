@@ -11,9 +11,9 @@ import io
 
 from PIL import Image, ImageOps
 
-from server.media.config import MediaLimits
-from server.media.errors import MediaError
-from server.media.sniff import PIL_FORMATS, Kind, sniff
+from media.config import MediaLimits
+from media.errors import MediaError
+from media.sniff import PIL_FORMATS, Kind, sniff
 
 _ORIENTATION_TAG = 0x0112
 WHITE = (255, 255, 255)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from server.boot.flags import Flag, add_flags
 from server.context import AppContext
 from swarm.engine import Json
 from swarm.limits import SwarmLimits, ToolMode
@@ -18,59 +19,44 @@ from tools.base import ToolRegistry
 log = logging.getLogger("kimi_swarm.swarm")
 
 _D = SwarmLimits()
-# (flag suffix, SwarmLimits field, type, help)
-_FLAGS: list[tuple[str, str, Callable[[str], object], str]] = [
+# (flag suffix, SwarmLimits field, type, help); the default comes from SwarmLimits.
+_LIMITS: list[tuple[str, str, Callable[[str], object], str]] = [
     ("max-subagents", "max_subagents", int, "sub-agents one run may create"),
-    (
-        "max-concurrent",
-        "max_concurrent",
-        int,
-        "sub-agent tasks running at once per run (the rest queue)",
-    ),
-    (
-        "max-orchestrator-steps",
-        "max_orchestrator_steps",
-        int,
-        "model calls of the orchestrator per run",
-    ),
+    ("max-concurrent", "max_concurrent", int,
+     "sub-agent tasks running at once per run (the rest queue)"),
+    ("max-orchestrator-steps", "max_orchestrator_steps", int,
+     "model calls of the orchestrator per run"),
     ("max-subagent-steps", "max_subagent_steps", int, "model calls per sub-agent task"),
     ("token-budget", "token_budget", int, "total tokens (all agents) per run; unset = unlimited"),
     ("timeout-s", "timeout_s", float, "wall-clock limit per run in seconds; unset = none"),
     ("subagent-timeout-s", "subagent_timeout_s", float, "wall-clock limit per sub-agent task"),
-    (
-        "min-answer-chars",
-        "min_answer_chars",
-        int,
-        "shorter sub-agent answers get one continuation turn",
-    ),
-    (
-        "max-malformed-retries",
-        "max_malformed_retries",
-        int,
-        "bad tool calls an agent may fix in a row",
-    ),
+    ("min-answer-chars", "min_answer_chars", int,
+     "shorter sub-agent answers get one continuation turn"),
+    ("max-malformed-retries", "max_malformed_retries", int,
+     "bad tool calls an agent may fix in a row"),
     ("store", "store_path", str, "SQLite file of the run store (':memory:' keeps nothing)"),
     ("retention-runs", "retention_runs", int, "runs kept in the store (oldest pruned)"),
-]
+]  # fmt: skip
+FLAGS = (
+    Flag("--no-swarm", "Serve plain chat only (no <name>-swarm model).", action="store_true"),
+    *(
+        Flag(f"--swarm-{suffix}", f"{text} (default {getattr(_D, name)}).", typ,
+             getattr(_D, name), dest=f"swarm_{name}")
+        for suffix, name, typ, text in _LIMITS
+    ),
+    Flag("--swarm-tool-mode", "How agents are made to call tools: 'auto' (the model decides) or "
+         "'required' (forced, schema-constrained calls; the default for small models such as "
+         "the embedded one). Default: chosen per model.", default=None,
+         choices=[m.value for m in ToolMode], dest="swarm_tool_mode"),
+)  # fmt: skip
 
 
 def add_swarm_args(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("swarm (server-wide limits; requests may only tighten them)")
-    g.add_argument(
-        "--no-swarm", action="store_true", help="Serve plain chat only (no <name>-swarm model)."
-    )
-    for suffix, name, typ, text in _FLAGS:
-        default = getattr(_D, name)
-        g.add_argument(f"--swarm-{suffix}", dest=f"swarm_{name}", type=typ, default=default,
-                       help=f"{text} (default {default}).")  # fmt: skip
-    g.add_argument("--swarm-tool-mode", dest="swarm_tool_mode", choices=[m.value for m in ToolMode],
-                   default=None, help="How agents are made to call tools: 'auto' (the model "
-                   "decides) or 'required' (forced, schema-constrained calls; the default for "
-                   "small models such as the embedded one). Default: chosen per model.")  # fmt: skip
+    add_flags(parser, "swarm (server-wide limits; requests may only tighten them)", FLAGS)
 
 
 def limits_from_args(args: argparse.Namespace) -> SwarmLimits:
-    values = {name: getattr(args, f"swarm_{name}") for _, name, _, _ in _FLAGS}
+    values = {name: getattr(args, f"swarm_{name}") for _, name, _, _ in _LIMITS}
     return SwarmLimits(**values, tool_mode=args.swarm_tool_mode)
 
 
@@ -102,11 +88,11 @@ def swarm_on_ready(
 
 
 def _attacher(ctx: AppContext) -> Attacher | None:
-    """Sub-agent attachments decode only their slice (`video:1@00:10-02:30`) via server/media."""
+    """Sub-agent attachments decode only their slice (`video:1@00:10-02:30`) via media/."""
     media = ctx.media
     if media is None:
         return None
-    from server.media.slice import slice_media
+    from media.slice import slice_media
 
     async def attach(ref: str, messages: list[Json]) -> Json:
         return await slice_media(ref, messages, cfg=media.cfg, limits=media.limits)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
 
-from server import __version__, default_model, logs
+from server import __version__, logs
 from server.app import OnReady
-from server.config import add_deploy_args, apply_config, document_env, expand_help, unknown_env
+from server.boot import default_model
+from server.boot.config import add_deploy_args, apply_config, document_env, expand_help, unknown_env
+from server.boot.flags import Flag, add_flags
+from server.boot.shutdown import run_server
 from server.context import AppContext, ServerSettings
 from server.logs import setup_logging
-from server.shutdown import run_server
 from server.tracing import shutdown_tracing, start_tracing
 from swarm.engine import Engine
 
@@ -28,54 +29,30 @@ USAGE = """usage: kimi-swarm serve [--model MODEL] [vLLM engine flags...] [kimi-
 Run `kimi-swarm serve --help` for every option."""
 
 
-def add_own_args(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("kimi-swarm")
-    g.add_argument(
-        "--upstream",
-        default=None,
-        metavar="URL",
-        help="Serve through an existing OpenAI-compatible server at URL (e.g. "
-        "http://127.0.0.1:8001/v1) instead of starting an in-process vLLM engine.",
-    )
-    g.add_argument(
-        "--upstream-api-key",
-        default=None,
-        help="Bearer key for --upstream.",
-    )
-    g.add_argument(
-        "--upstream-model",
-        default=None,
-        help="Model id at the upstream (default: the first one it lists).",
-    )
-    g.add_argument(
-        "--max-request-mb",
-        type=float,
-        default=64.0,
-        help="Largest accepted request body in MiB (default 64).",
-    )
-    g.add_argument(
-        "--heartbeat-s",
-        type=float,
-        default=15.0,
-        help="Seconds of silence before an SSE comment heartbeat (default 15).",
-    )
-    g.add_argument(
-        "--fused-moe",
-        action="store_true",
-        help="Run MoE layers on kimi-swarm's fused Triton kernels (GPU).",
-    )
+OWN_FLAGS = (
+    Flag("--upstream", "Serve through an existing OpenAI-compatible server at URL (e.g. "
+         "http://127.0.0.1:8001/v1) instead of starting an in-process vLLM engine.",
+         metavar="URL"),
+    Flag("--upstream-api-key", "Bearer key for --upstream."),
+    Flag("--upstream-model", "Model id at the upstream (default: the first one it lists)."),
+    Flag("--max-request-mb", "Largest accepted request body in MiB (default 64).", float, 64.0),
+    Flag("--heartbeat-s", "Seconds of silence before an SSE comment heartbeat (default 15).",
+         float, 15.0),
+    Flag("--fused-moe", "Run MoE layers on kimi-swarm's fused Triton kernels (GPU).",
+         action="store_true"),
+)  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> ArgumentParser:
     from vllm.entrypoints.launchers.cli_args import make_arg_parser
     from vllm.utils.argparse_utils import FlexibleArgumentParser
 
-    from server.media_wiring import add_media_args
-    from server.swarm_wiring import add_swarm_args
-    from server.tools_wiring import add_tools_args
+    from server.boot.media import add_media_args
+    from server.boot.swarm import add_swarm_args
+    from server.boot.tools import add_tools_args
 
     parser = make_arg_parser(FlexibleArgumentParser(prog="kimi-swarm serve"))
-    add_own_args(parser)
+    add_flags(parser, "kimi-swarm", OWN_FLAGS)
     add_swarm_args(parser)
     add_tools_args(parser)
     add_media_args(parser)
@@ -118,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(args: Namespace, *, embedded: bool) -> None:
     from server.app import create_app
-    from server.media_wiring import MediaSupport
+    from server.boot.media import media_support_from_args
 
     if args.fused_moe:
         # Read by kernels.plugin.register() in every vLLM process (set before any spawns).
@@ -127,7 +104,7 @@ def serve(args: Namespace, *, embedded: bool) -> None:
         use_embedded_default(args)
     if not args.upstream:
         apply_cpu_defaults(args)
-        # Video through our PyAV loader (server/media/vllm_video.py): seeks, exact sampling.
+        # Video through our PyAV loader (media/vllm_video.py): seeks, exact sampling.
         args.media_io_kwargs = args.media_io_kwargs or {"video": {"video_backend": "kimi_swarm"}}
     settings = ServerSettings(
         served_name=served_name(args),
@@ -136,7 +113,7 @@ def serve(args: Namespace, *, embedded: bool) -> None:
         heartbeat_s=args.heartbeat_s,
         version_info=_versions(),
     )
-    ctx = AppContext(settings, media=None if args.upstream else MediaSupport.from_args(args))
+    ctx = AppContext(settings, media=None if args.upstream else media_support_from_args(args))
     app = create_app(ctx, lambda: engine_factory(args), swarm_hook(args))
     start_tracing(args.otel_endpoint, settings.served_name)
     try:
@@ -156,8 +133,8 @@ def our_log_level(args: Namespace) -> str:
 
 
 def swarm_hook(args: Namespace) -> OnReady:
-    from server.swarm_wiring import swarm_on_ready
-    from server.tools_wiring import tools_config_from_args
+    from server.boot.swarm import swarm_on_ready
+    from server.boot.tools import tools_config_from_args
     from tools.registry_factory import open_registry
 
     config = tools_config_from_args(args)

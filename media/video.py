@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import av
 import numpy as np
 
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.errors import MediaError
-from server.media.moonvit import with_source
-from server.media.resize import ResizePlan, frame_limit, plan_resize
+from media.config import MediaLimits, MoonViTConfig
+from media.errors import MediaError
+from media.moonvit import with_source
+from media.resize import ResizePlan, frame_limit, plan_resize
 
 _AV_ERRORS = (av.FFmpegError, OSError, ValueError, IndexError, RuntimeError)
 

@@ -20,8 +20,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from server.media.config import MediaLimits
-from server.media.errors import MediaError
+from media.config import MediaLimits
+from media.errors import MediaError
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from server.media.cache import LruCache, content_key
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.video import VideoChunk, check_range, decode_chunks
+from media.cache import LruCache, content_key
+from media.config import MediaLimits, MoonViTConfig
+from media.video import VideoChunk, check_range, decode_chunks
 
 SLICE_MIME = "video/x-kimi-slice"
 _MAGIC = b"KIMI-SLICE/1\n"

@@ -26,7 +26,7 @@ _done: list[bool] = []
 
 
 def _patch(module: ModuleType) -> None:
-    from server.media import vllm_glue
+    from media import vllm_glue
 
     module.KimiK25FusedVisionProcessor = vllm_glue.KimiSwarmVisionProcessor  # type: ignore[attr-defined]
     module.KimiK25MultiModalProcessor.split_video_chunks = vllm_glue.split_video_chunks
@@ -63,7 +63,7 @@ def register() -> None:
     try:
         from vllm.multimodal.video import VIDEO_LOADER_REGISTRY
 
-        from server.media.vllm_video import KimiSwarmVideoLoader
+        from media.vllm_video import KimiSwarmVideoLoader
     except ImportError as exc:
         logger.warning("kimi-swarm media plugin not installed: %s", exc)
         return

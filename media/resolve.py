@@ -11,13 +11,13 @@ import asyncio
 import base64
 from typing import Any
 
-from server.media.cache import content_key
-from server.media.config import MediaLimits, MoonViTConfig
-from server.media.decode import decode_image
-from server.media.errors import MediaError
-from server.media.fetch import Fetched, HttpFetcher, fetch_url
-from server.media.sniff import Kind, sniff
-from server.media.store import VALID_IMAGES, video_chunks
+from media.cache import content_key
+from media.config import MediaLimits, MoonViTConfig
+from media.decode import decode_image
+from media.errors import MediaError
+from media.fetch import Fetched, HttpFetcher, fetch_url
+from media.sniff import Kind, sniff
+from media.store import VALID_IMAGES, video_chunks
 
 _PART_KINDS = {"image_url": Kind.IMAGE, "video_url": Kind.VIDEO}
 MIME = {

@@ -1,6 +1,6 @@
 """MoonViT-3D preprocessing settings (`media_proc_cfg`) and the request limits.
 
-Defaults are Kimi K2.5's published values (DESIGN §7); a model folder's
+Defaults are Kimi K2.5's published values (docs/architecture.md, "Media"); a model folder's
 `preprocessor_config.json` overrides them through `MoonViTConfig.from_dict`.
 """
 

@@ -1,0 +1,1 @@
+"""Start-up: flags, configuration, the embedded default model, wiring and graceful shutdown."""
