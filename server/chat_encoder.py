@@ -1,6 +1,7 @@
-"""Engine/swarm outputs → OpenAI chat-completion chunks, and the collector that builds a response.
+"""Request outputs → OpenAI chat-completion chunks, and the collector that builds a response.
 
-The non-streaming response is the collected stream: one core, two renderings.
+The non-streaming response is the collected stream: one core, two renderings. Both are
+`OutputHandler`s: `swarm.outputs.dispatch` is the one place that tells outputs apart.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swarm.engine import Delta, Json, ToolCallDelta, Usage
+from swarm.events import SwarmEvent
+from swarm.ledger import RunSummary
 
 
 @dataclass(slots=True)
@@ -43,10 +46,17 @@ def _tool_call_delta(tc: ToolCallDelta) -> Json:
 
 
 class ChunkEncoder:
-    """Turns outputs into `chat.completion.chunk` dicts (first delta per choice carries the role)."""
+    """Turns outputs into `chat.completion.chunk` dicts, None for outputs the client did not ask
+    for (first delta per choice carries the role)."""
 
-    def __init__(self, meta: CompletionMeta) -> None:
+    def __init__(
+        self, meta: CompletionMeta, *, include_usage: bool = False, include_events: bool = False
+    ) -> None:
         self.meta = meta
+        self.include_usage = include_usage
+        self.include_events = include_events
+        # Every usage seen, sent or not (the server's token counters read it).
+        self.usage_seen = Usage()
         self._started: set[int] = set()
 
     def _chunk(self, choices: list[Json], **extra: Any) -> Json:
@@ -73,12 +83,15 @@ class ChunkEncoder:
         }
         return self._chunk([choice])
 
-    def usage(self, u: Usage) -> Json:
-        return self._chunk([], usage=usage_dict(u))
+    def usage(self, u: Usage) -> Json | None:
+        self.usage_seen += u
+        return self._chunk([], usage=usage_dict(u)) if self.include_usage else None
 
-    def extra(self, **fields: Any) -> Json:
-        """A chunk with no choices carrying other top-level fields (e.g. `swarm`)."""
-        return self._chunk([], **fields)
+    def event(self, e: SwarmEvent) -> Json | None:
+        return self._chunk([], swarm=e.to_dict()) if self.include_events else None
+
+    def summary(self, s: RunSummary) -> Json | None:
+        return self._chunk([], swarm=s.to_dict())
 
 
 def encode(chunk: Json) -> bytes:
@@ -130,11 +143,20 @@ class Collector:
     def __init__(self, meta: CompletionMeta) -> None:
         self.meta = meta
         self._choices: dict[int, _Choice] = {}
-        self.usage = Usage()
+        self.usage_total = Usage()
         self.extra: Json = {}
 
     def delta(self, d: Delta) -> None:
         self._choices.setdefault(d.choice, _Choice()).add(d)
+
+    def usage(self, u: Usage) -> None:
+        self.usage_total = u
+
+    def event(self, e: SwarmEvent) -> None:
+        pass  # the trace is not part of a completion object
+
+    def summary(self, s: RunSummary) -> None:
+        self.extra["swarm"] = s.to_dict()
 
     def response(self) -> Json:
         m = self.meta
@@ -145,6 +167,6 @@ class Collector:
             "created": m.created,
             "model": m.model,
             "choices": choices,
-            "usage": usage_dict(self.usage),
+            "usage": usage_dict(self.usage_total),
             **self.extra,
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
 
-from server.pump import Pump
+from swarm.outputs import OutputStream
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 HEARTBEAT = b": ping\n\n"
@@ -25,9 +25,14 @@ async def with_heartbeat(
     frames: AsyncGenerator[bytes, None], interval_s: float
 ) -> AsyncIterator[bytes]:
     """Pass frames through, sending a comment line whenever the source is idle for `interval_s`."""
-    pump = Pump(frames)
+    stream = OutputStream.relay(frames, name="sse")
     try:
-        async for frame in pump.items(interval_s):
-            yield HEARTBEAT if frame is None else frame
+        while True:
+            try:
+                yield await stream.get(interval_s)
+            except TimeoutError:
+                yield HEARTBEAT
+            except StopAsyncIteration:
+                return
     finally:
-        await pump.aclose()
+        await stream.aclose()

@@ -12,15 +12,14 @@ from swarm.events import EventLog
 from swarm.ledger import Ledger
 from swarm.limits import SwarmLimits, SwarmOptions, parse_options
 from swarm.orchestrator import OrchestratorState, initial_messages
+from swarm.outputs import Emit, OutputStream, SwarmOutput
 from swarm.protocol_tools import ORCHESTRATOR
 from swarm.resume import restore
 from swarm.resume import resume_id as find_resume_id
 from swarm.run import Attacher, Run, media_parts
-from swarm.session import RunSession, SwarmOutput
+from swarm.session import RunSession
 from swarm.store import RunStore
 from tools.base import Json, ToolRegistry
-
-_END = object()
 
 
 class SwarmService:
@@ -38,41 +37,28 @@ class SwarmService:
         self.tools = tools
         self.store = store
         self.limits = limits
-        self._live: dict[str, tuple[RunSession, asyncio.Task[None]]] = {}
+        self._live: dict[str, tuple[RunSession, asyncio.Task[Any]]] = {}
 
     def options(self, raw: dict[str, Any] | None) -> SwarmOptions:
         return parse_options(raw, self.limits, self.engine.info)
 
-    async def run(self, request: ChatRequest, options: SwarmOptions) -> AsyncIterator[SwarmOutput]:
+    def run(self, request: ChatRequest, options: SwarmOptions) -> OutputStream[SwarmOutput]:
         """Outputs of one request: `run.started` first, the final turn, usage, summary last."""
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        session = self._open(request, options, queue)
-        run_id = session.run.run_id
-        task = asyncio.create_task(self._drive(session, queue), name=f"swarm-{run_id}")
-        self._live[run_id] = (session, task)
-        try:
-            while (item := await queue.get()) is not _END:
-                yield item
-                # Drain what is already there without a wake-up per item (a fan-out emits bursts).
-                while not queue.empty() and (item := queue.get_nowait()) is not _END:
-                    yield item
-                if item is _END:
-                    break
-            await task  # re-raise the run's failure, if any
-        finally:
-            if not task.done():
-                task.cancel()
-            await asyncio.wait({task})
-            if not task.cancelled():
-                task.exception()  # retrieved here; raised above when it mattered
-            self._live.pop(run_id, None)
-            self.store.prune()
+        return OutputStream(lambda emit: self._drive(request, options, emit), name="swarm-run")
 
-    async def _drive(self, session: RunSession, queue: asyncio.Queue[Any]) -> None:
+    async def _drive(
+        self, request: ChatRequest, options: SwarmOptions, emit: Emit[SwarmOutput]
+    ) -> None:
+        session = self._open(request, options, emit)
+        run_id = session.run.run_id
+        task = asyncio.current_task()
+        assert task is not None
+        self._live[run_id] = (session, task)
         try:
             await session.drive()
         finally:
-            queue.put_nowait(_END)
+            self._live.pop(run_id, None)
+            self.store.prune()
 
     async def cancel(self, run_id: str) -> bool:
         """Stop a live run (every sub-agent, every engine request); False if not running."""
@@ -81,7 +67,7 @@ class SwarmService:
             return False
         session, task = live
         session.cancel_requested = True
-        task.cancel()
+        task.cancel()  # the run's producer task: it ends the run with its tail outputs
         await asyncio.wait({task})
         return True
 
@@ -99,32 +85,32 @@ class SwarmService:
         return run_id in self._live
 
     def _open(
-        self, request: ChatRequest, options: SwarmOptions, queue: asyncio.Queue[Any]
+        self, request: ChatRequest, options: SwarmOptions, emit: Emit[SwarmOutput]
     ) -> RunSession:
         resume_id = options.run_id or find_resume_id(request.messages)
         if resume_id is not None:
-            return self._resume(resume_id, request, options, queue)
+            return self._resume(resume_id, request, options, emit)
         run = self._new_run(
-            f"run_{uuid.uuid4().hex[:24]}", request, options, queue, Ledger(), start=0
+            f"run_{uuid.uuid4().hex[:24]}", request, options, emit, Ledger(), start=0
         )
         run.ledger.agent(ORCHESTRATOR, ORCHESTRATOR)
         required = run.required_mode
         state = OrchestratorState(
             initial_messages(request.messages, required), list(request.tools or [])
         )
-        return RunSession(run, state, self.store, queue, model=self.engine.info.name)
+        return RunSession(run, state, self.store, emit, model=self.engine.info.name)
 
     def _new_run(
         self,
         run_id: str,
         request: ChatRequest,
         options: SwarmOptions,
-        queue: asyncio.Queue[Any],
+        emit: Emit[SwarmOutput],
         ledger: Ledger,
         *,
         start: int,
     ) -> Run:
-        log = EventLog(run_id, queue.put_nowait, start=start)
+        log = EventLog(run_id, emit, start=start)
         return Run(
             run_id=run_id,
             engine=self.engine,
@@ -140,20 +126,18 @@ class SwarmService:
         )
 
     def _resume(
-        self, run_id: str, request: ChatRequest, options: SwarmOptions, queue: asyncio.Queue[Any]
+        self, run_id: str, request: ChatRequest, options: SwarmOptions, emit: Emit[SwarmOutput]
     ) -> RunSession:
         """Continue a run paused on client tools with the results this request carries."""
         saved = restore(self.store, run_id, request.messages, live=run_id in self._live)
-        run = self._new_run(
-            run_id, request, options, queue, saved.ledger, start=saved.next_sequence
-        )
+        run = self._new_run(run_id, request, options, emit, saved.ledger, start=saved.next_sequence)
         run.agents = saved.agents
         run.tasks_started = saved.tasks_started
         return RunSession(
             run,
             saved.state,
             self.store,
-            queue,
+            emit,
             model=self.engine.info.name,
             resumed=True,
             wall_base=saved.wall_base,

@@ -6,18 +6,17 @@ import asyncio
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
-from typing import Any
 
 from swarm import metrics
 from swarm.engine import Delta, ToolCallDelta, Usage
 from swarm.events import EventType, SwarmEvent
 from swarm.ledger import RunStatus, RunSummary
 from swarm.orchestrator import AwaitClient, Finish, Orchestrator, OrchestratorState
+from swarm.outputs import Emit, SwarmOutput
 from swarm.run import Run
 from swarm.store import RunStore
 from tools.base import Json
 
-SwarmOutput = Delta | Usage | SwarmEvent | RunSummary
 # One writer thread: store writes stay ordered and off the event loop.
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-store")
 
@@ -34,7 +33,7 @@ class RunSession:
         run: Run,
         state: OrchestratorState,
         store: RunStore,
-        queue: asyncio.Queue[Any],
+        emit: Emit[SwarmOutput],
         *,
         model: str,
         resumed: bool = False,
@@ -43,7 +42,7 @@ class RunSession:
         self.run = run
         self.state = state
         self.store = store
-        self.queue = queue
+        self.emit = emit
         self.model = model
         self.resumed = resumed
         self.wall_base = wall_base
@@ -129,7 +128,7 @@ class RunSession:
     def _emit_tail(self, deltas: list[Delta]) -> None:
         """Final turn, `run.completed`, aggregate usage, summary; then persist."""
         for delta in deltas:
-            self.queue.put_nowait(delta)
+            self.emit(delta)
         if self.status is not RunStatus.CANCELLED:
             s = self.summary()
             self.run.log.emit(
@@ -142,13 +141,13 @@ class RunSession:
             metrics.CRITICAL_STEPS.observe(s.critical_steps)
         usage = self.run.ledger.usage()
         base = self.usage_base
-        self.queue.put_nowait(
+        self.emit(
             Usage(
                 usage.prompt_tokens - base.prompt_tokens,
                 usage.completion_tokens - base.completion_tokens,
             )
         )
-        self.queue.put_nowait(self.summary())
+        self.emit(self.summary())
         self.checkpoint(wait=True)
         self.run.log.close()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,9 +14,10 @@ from server.chat_encoder import ChunkEncoder, Collector, CompletionMeta, encode
 from server.context import AppContext
 from server.convert import parse_body, to_chat_request
 from server.errors import ApiError, to_api_error
-from server.pump import Pump
 from server.sse import DONE, HEARTBEAT, SSE_HEADERS
-from swarm.engine import Delta, Usage
+from swarm.engine import Usage
+from swarm.events import SwarmEvent
+from swarm.outputs import OutputStream, SwarmOutput, dispatch
 
 router = APIRouter()
 
@@ -31,107 +32,88 @@ async def chat_completions(request: Request) -> Response:
     if ctx.media is not None:
         chat.messages = await ctx.media.prepare(chat.messages)
     opts = wire.stream_options
-    include_usage = bool(opts and opts.include_usage)
-    include_events = bool(opts and opts.include_swarm_events)
+    outputs: OutputStream[SwarmOutput]
     if is_swarm:
         if ctx.swarm is None:
             raise ApiError(400, "swarm mode is not enabled on this server", param="model")
-        source: AsyncIterator[Any] = ctx.swarm.run(chat, ctx.swarm.options(wire.swarm))
+        outputs = ctx.swarm.run(chat, ctx.swarm.options(wire.swarm))
     else:
-        source = ctx.require_engine().stream(chat)
+        outputs = OutputStream.relay(ctx.require_engine().stream(chat), name="chat")
 
     meta = CompletionMeta(id=f"chatcmpl-{request_id}", model=wire.model)
-    pump: Pump[Any] = Pump(source)
     try:
-        first = await pump.get()  # surfaces 4xx errors before a status line is sent
+        first = await outputs.get()  # surfaces 4xx errors before a status line is sent
     except StopAsyncIteration:
         first = None
     except BaseException:
-        await pump.aclose()
+        await outputs.aclose()
         raise
-    headers = _run_headers(first)
+    headers = {"X-Swarm-Run-Id": first.run_id} if isinstance(first, SwarmEvent) else {}
     if not wire.stream:
-        return await _respond_whole(request, pump, first, meta, headers)
-    frames = _stream_frames(
-        pump,
-        first,
-        ChunkEncoder(meta),
-        ctx.settings.heartbeat_s,
-        include_usage=include_usage,
-        include_events=include_events,
+        return await _respond_whole(request, outputs, first, meta, headers)
+    enc = ChunkEncoder(
+        meta,
+        include_usage=bool(opts and opts.include_usage),
+        include_events=bool(opts and opts.include_swarm_events),
     )
+    frames = _stream_frames(outputs, first, enc, ctx.settings.heartbeat_s)
     return StreamingResponse(
         frames, media_type="text/event-stream", headers={**SSE_HEADERS, **headers}
     )
 
 
-def _run_headers(first: Any) -> dict[str, str]:
-    run_id = getattr(first, "run_id", None)
-    return {"X-Swarm-Run-Id": run_id} if isinstance(run_id, str) else {}
-
-
 async def _stream_frames(
-    pump: Pump[Any],
-    first: Any,
+    outputs: OutputStream[SwarmOutput],
+    first: SwarmOutput | None,
     enc: ChunkEncoder,
     heartbeat_s: float,
-    *,
-    include_usage: bool,
-    include_events: bool,
 ) -> AsyncGenerator[bytes, None]:
     try:
         if first is not None:
-            if frame := _frame(enc, first, include_usage, include_events):
-                yield frame
-            async for item in pump.items(heartbeat_s):
-                if item is None:
+            if (chunk := dispatch(first, enc)) is not None:
+                yield encode(chunk)
+            while True:
+                try:
+                    item = await outputs.get(heartbeat_s)
+                except TimeoutError:
                     yield HEARTBEAT
-                elif frame := _frame(enc, item, include_usage, include_events):
-                    yield frame
+                    continue
+                except StopAsyncIteration:
+                    break
+                if (chunk := dispatch(item, enc)) is not None:
+                    yield encode(chunk)
         yield DONE
     except Exception as exc:  # mid-stream failure: one error event, then close (no [DONE])
         yield b"data: " + to_api_error(exc).json_bytes() + b"\n\n"
     finally:
-        await pump.aclose()
-
-
-def _frame(enc: ChunkEncoder, item: Any, include_usage: bool, include_events: bool) -> bytes:
-    """The SSE frame for one output; b"" for outputs this client did not ask for."""
-    if isinstance(item, Delta):
-        return encode(enc.delta(item))
-    if isinstance(item, Usage):
-        _count_tokens(item)
-        return encode(enc.usage(item)) if include_usage else b""
-    if hasattr(item, "sequence_number"):  # a swarm trace event
-        return encode(enc.extra(swarm=item.to_dict())) if include_events else b""
-    return encode(enc.extra(swarm=item.to_dict()))  # the run summary
+        _count_tokens(enc.usage_seen)
+        await outputs.aclose()
 
 
 async def _respond_whole(
-    request: Request, pump: Pump[Any], first: Any, meta: CompletionMeta, headers: dict[str, str]
+    request: Request,
+    outputs: OutputStream[SwarmOutput],
+    first: SwarmOutput | None,
+    meta: CompletionMeta,
+    headers: dict[str, str],
 ) -> Response:
     collector = Collector(meta)
     try:
-        await _until_disconnect(request, _collect(pump, first, collector))
+        await _until_disconnect(request, _collect(outputs, first, collector))
     finally:
-        await pump.aclose()
-    _count_tokens(collector.usage)
+        await outputs.aclose()
+    _count_tokens(collector.usage_total)
     return JSONResponse(collector.response(), headers=headers)
 
 
-async def _collect(pump: Pump[Any], first: Any, collector: Collector) -> None:
-    item = first
-    while item is not None:
-        if isinstance(item, Delta):
-            collector.delta(item)
-        elif isinstance(item, Usage):
-            collector.usage = item
-        elif not hasattr(item, "sequence_number"):
-            collector.extra["swarm"] = item.to_dict()
-        try:
-            item = await pump.get()
-        except StopAsyncIteration:
-            item = None
+async def _collect(
+    outputs: OutputStream[SwarmOutput], first: SwarmOutput | None, collector: Collector
+) -> None:
+    if first is None:
+        return
+    dispatch(first, collector)
+    async for item in outputs:
+        dispatch(item, collector)
 
 
 async def _until_disconnect(request: Request, work: Any) -> None:
