@@ -1,9 +1,9 @@
 """Optional OpenTelemetry tracing (`otel` extra): one server span per HTTP request.
 
 Off unless an OTLP endpoint is configured; then spans go to it over OTLP/HTTP and the
-incoming W3C `traceparent` header becomes the parent. The request span is made current, so
-spans opened further down (the swarm's run -> agent -> step -> tool, through
-`opentelemetry.trace.get_tracer(...)` directly) nest under it without importing `server/`.
+incoming W3C `traceparent` header becomes the parent. The swarm's GenAI spans
+(swarm/telemetry.py) get their tracer from `swarm_trace` and the request's context from
+`current_context`, passed to the run explicitly.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from typing import Any
 
 from starlette.types import Scope
 
+from swarm.telemetry import TraceConfig
+
 log = logging.getLogger("kimi_swarm.tracing")
 TRACER_NAME = "kimi_swarm"
+SWARM_TRACER = "kimi_swarm.swarm"
 ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
+CAPTURE_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 # The provider used for HTTP spans; None means tracing is off (no opentelemetry import at all).
 _provider: Any = None
 
@@ -78,6 +82,23 @@ def shutdown_tracing() -> None:
     if _provider is not None and hasattr(_provider, "shutdown"):
         _provider.shutdown()
     _provider = None
+
+
+def swarm_trace(provider: str, capture_flag: bool, environ: Mapping[str, str]) -> TraceConfig:
+    """The swarm's span settings: off (no tracer) unless tracing is on."""
+    if _provider is None:
+        return TraceConfig()
+    capture = capture_flag or environ.get(CAPTURE_ENV, "").lower() in ("1", "true", "yes", "on")
+    return TraceConfig(tracer(SWARM_TRACER), provider, capture)
+
+
+def current_context() -> Any:
+    """The request's trace context (its span), handed to the swarm explicitly; None if off."""
+    if _provider is None:
+        return None
+    from opentelemetry import context
+
+    return context.get_current()
 
 
 def tracer(name: str = TRACER_NAME) -> Any:

@@ -39,7 +39,9 @@ async def _slot(
             metrics.SUBAGENTS_SPAWNED.inc()
             run.log.emit(EventType.TASK_STARTED, agent=spec.agent, task=task_id)
             try:
-                result = await _bounded(run, task_id, spec)
+                with run.trace.agent(task_id, spec.agent, spec.task) as span:
+                    result = await _bounded(run, task_id, spec)
+                    span.finish(str(result.status), result.reason)
             finally:
                 metrics.ACTIVE_SUBAGENTS.dec()
     finally:

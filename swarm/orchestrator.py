@@ -209,6 +209,7 @@ class Orchestrator:
         if len(run.agents) >= run.options.max_subagents:
             raise ModelBehaviourError(f"sub-agent limit of {run.options.max_subagents} reached")
         run.agents[spec.name] = spec
+        run.trace.create_agent(spec.name, spec.system_prompt, list(spec.tools))
         run.log.emit(
             EventType.AGENT_CREATED,
             agent=spec.name,

@@ -12,6 +12,7 @@ from swarm.events import EventLog, EventType
 from swarm.ledger import Ledger
 from swarm.limits import SwarmOptions, ToolMode
 from swarm.protocol_tools import AgentSpec
+from swarm.telemetry import NO_TRACE, RunTrace
 from swarm.turn import Turn, collect
 from tools.base import Json, ToolContext, ToolRegistry
 
@@ -39,6 +40,8 @@ class Run:
     # Event-loop time after which no new work starts (None: no wall-clock limit).
     deadline: float | None = None
     semaphore: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)
+    # OpenTelemetry spans of this run, parented by agent instance key (off by default).
+    trace: RunTrace = NO_TRACE
     # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).
     _schemas: dict[str, list[Json]] = field(default_factory=dict)
     _tool_context: ToolContext | None = None
@@ -80,7 +83,9 @@ class Run:
         index = stats.steps
         request.request_id = f"{self.run_id}/{stats.name}/{task or 0}/{index}"
         request.sampling = self.sampling
-        turn = await collect(self.engine, request)
+        with self.trace.chat(key, request) as span:
+            turn = await collect(self.engine, request)
+            span.turn(turn)
         self.ledger.record_step(key, turn.usage)
         self.log.emit(
             EventType.AGENT_STEP,

@@ -7,6 +7,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from opentelemetry.context import Context
+
 from swarm.engine import ChatRequest, Engine
 from swarm.events import EventLog
 from swarm.ledger import Ledger
@@ -19,6 +21,7 @@ from swarm.resume import resume_id as find_resume_id
 from swarm.run import Attacher, Run, media_parts
 from swarm.session import RunSession
 from swarm.store import RunStore
+from swarm.telemetry import RunTrace, TraceConfig
 from tools.base import Json, ToolRegistry
 
 
@@ -31,8 +34,10 @@ class SwarmService:
         limits: SwarmLimits,
         *,
         attacher: Attacher | None = None,
+        trace: TraceConfig | None = None,
     ) -> None:
         self.engine = engine
+        self.trace = trace or TraceConfig()
         self.attacher = attacher
         self.tools = tools
         self.store = store
@@ -42,20 +47,34 @@ class SwarmService:
     def options(self, raw: dict[str, Any] | None) -> SwarmOptions:
         return parse_options(raw, self.limits, self.engine.info)
 
-    def run(self, request: ChatRequest, options: SwarmOptions) -> OutputStream[SwarmOutput]:
-        """Outputs of one request: `run.started` first, the final turn, usage, summary last."""
-        return OutputStream(lambda emit: self._drive(request, options, emit), name="swarm-run")
+    def run(
+        self, request: ChatRequest, options: SwarmOptions, *, parent: Context | None = None
+    ) -> OutputStream[SwarmOutput]:
+        """Outputs of one request: `run.started` first, the final turn, usage, summary last.
+
+        `parent` is the trace context the run's spans nest under (the caller's request span).
+        """
+        return OutputStream(
+            lambda emit: self._drive(request, options, emit, parent), name="swarm-run"
+        )
 
     async def _drive(
-        self, request: ChatRequest, options: SwarmOptions, emit: Emit[SwarmOutput]
+        self,
+        request: ChatRequest,
+        options: SwarmOptions,
+        emit: Emit[SwarmOutput],
+        parent: Context | None,
     ) -> None:
         session = self._open(request, options, emit)
         run_id = session.run.run_id
+        session.run.trace = RunTrace(self.trace, run_id, self.engine.info.name, parent)
         task = asyncio.current_task()
         assert task is not None
         self._live[run_id] = (session, task)
         try:
-            await session.drive()
+            with session.run.trace.agent(ORCHESTRATOR, ORCHESTRATOR) as span:
+                await session.drive()
+                span.finish(str(session.status))
         finally:
             self._live.pop(run_id, None)
             self.store.prune()

@@ -149,7 +149,9 @@ async def _call_tools(
             bad[i] = True
             results[i] = ToolResult("arguments are not a valid JSON object; resend the call", True)
         else:
-            results[i] = await run.tools.invoke(call.name, args, run.tool_context())
+            with run.trace.tool(task_id, call.id, call.name, call.arguments) as span:
+                results[i] = await run.tools.invoke(call.name, args, run.tool_context())
+                span.tool_result(results[i].text, results[i].is_error)
         r = results[i]
         run.log.emit(
             EventType.TOOL_RESULT,

@@ -72,6 +72,13 @@ def add_deploy_args(parser: ArgumentParser) -> None:
         "off when neither is set). Needs the `otel` extra.",
     )
     g.add_argument(
+        "--otel-capture-content",
+        action="store_true",
+        default=False,
+        help="Record prompts, answers, tool arguments and tool results on the swarm's spans "
+        "(off by default; also on with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true).",
+    )
+    g.add_argument(
         "--shutdown-timeout-s",
         type=float,
         default=30.0,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from server.boot.flags import Flag, add_flags
 from server.context import AppContext
+from server.tracing import swarm_trace
 from swarm.engine import Json
 from swarm.limits import SwarmLimits, ToolMode
 from swarm.run import Attacher
@@ -75,7 +77,14 @@ def swarm_on_ready(
         try:
             async with tools() as registry:
                 ctx.swarm = SwarmService(
-                    ctx.require_engine(), registry, store, limits, attacher=_attacher(ctx)
+                    ctx.require_engine(),
+                    registry,
+                    store,
+                    limits,
+                    attacher=_attacher(ctx),
+                    trace=swarm_trace(
+                        "openai" if args.upstream else "vllm", args.otel_capture_content, os.environ
+                    ),
                 )
                 names = ", ".join(registry.names()) or "none"
                 log.info("swarm on: tools %s; run store %s", names, store.path)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from server import metrics
+from server import metrics, tracing
 from server.chat_encoder import ChunkEncoder, Collector, CompletionMeta, encode
 from server.context import AppContext
 from server.convert import parse_body, to_chat_request
@@ -36,7 +36,8 @@ async def chat_completions(request: Request) -> Response:
     if is_swarm:
         if ctx.swarm is None:
             raise ApiError(400, "swarm mode is not enabled on this server", param="model")
-        outputs = ctx.swarm.run(chat, ctx.swarm.options(wire.swarm))
+        options = ctx.swarm.options(wire.swarm)
+        outputs = ctx.swarm.run(chat, options, parent=tracing.current_context())
     else:
         outputs = OutputStream.relay(ctx.require_engine().stream(chat), name="chat")
 
