@@ -1,8 +1,8 @@
-"""Logging: text or JSON lines, each carrying the request id and run id of its context.
+"""Logging: text or JSON lines, each carrying the request, run, agent and task of its context.
 
-The ids live in contextvars set by the edge middleware (request) and the chat route (run).
-Code that must not import `server/` (the swarm) passes `extra={"run_id": ...}` instead;
-a value already on the record wins over the contextvar.
+The ids live in contextvars: the request id set by the edge middleware, the run id, agent
+and task set by the swarm (swarm/log_context.py) where a run and each of its sub-agent
+tasks start. A value already on the record (`extra={"run_id": ...}`) wins.
 """
 
 from __future__ import annotations
@@ -16,8 +16,17 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from swarm import log_context
+
 REQUEST_ID: ContextVar[str | None] = ContextVar("kimi_swarm_request_id", default=None)
-RUN_ID: ContextVar[str | None] = ContextVar("kimi_swarm_run_id", default=None)
+RUN_ID = log_context.RUN_ID
+# (record attribute, contextvar) in the order the text format shows them.
+_IDS = (
+    ("request_id", REQUEST_ID),
+    ("run_id", RUN_ID),
+    ("agent", log_context.AGENT),
+    ("task", log_context.TASK),
+)
 ACCESS = logging.getLogger("kimi_swarm.access")
 QUIET_PATHS = frozenset({"/health", "/metrics"})
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(ids)s"
@@ -45,13 +54,13 @@ def bind_run_id(run_id: str) -> None:
 
 
 class ContextFilter(logging.Filter):
-    """Copies request_id / run_id from the contextvars onto each record (unless already set)."""
+    """Copies request_id, run_id, agent and task from the contextvars onto each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        for name, var in (("request_id", REQUEST_ID), ("run_id", RUN_ID)):
+        for name, var in _IDS:
             if getattr(record, name, None) is None:
                 setattr(record, name, var.get())
-        ids = [f"{n}={getattr(record, n)}" for n in ("request_id", "run_id") if getattr(record, n)]
+        ids = [f"{n}={getattr(record, n)}" for n, _ in _IDS if getattr(record, n)]
         record.ids = (" [" + " ".join(ids) + "]") if ids else ""
         return True
 

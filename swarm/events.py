@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tools.base import Json
+
+log = logging.getLogger("kimi_swarm.swarm.events")
 
 
 class EventType(enum.StrEnum):
@@ -79,6 +82,8 @@ class EventLog:
         self.events.append(event)
         self.unsaved.append(event)
         self._sink(event)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s", type, data.get("status") or data.get("name") or "")
         self._wake()
         return event
 

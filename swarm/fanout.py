@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from swarm import metrics
+from swarm import log_context, metrics
 from swarm.errors import SwarmError
 from swarm.events import EventType
 from swarm.ledger import TaskStatus
@@ -28,6 +28,7 @@ async def fan_out(run: Run, tasks: list[tuple[str, TaskSpec]]) -> list[TaskResul
 async def _slot(
     run: Run, results: list[TaskResult | None], i: int, task_id: str, spec: TaskSpec
 ) -> None:
+    log_context.bind(agent=spec.agent, task=task_id)  # this slot is the task's own
     metrics.QUEUE_DEPTH.inc()
     queued = True
     result = TaskResult(task_id, spec.agent, TaskStatus.CANCELLED, reason="run cancelled")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from opentelemetry.context import Context
 
+from swarm import log_context
 from swarm.engine import ChatRequest, Engine
 from swarm.events import EventLog
 from swarm.ledger import Ledger
@@ -23,6 +25,8 @@ from swarm.session import RunSession
 from swarm.store import RunStore
 from swarm.telemetry import RunTrace, TraceConfig
 from tools.base import Json, ToolRegistry
+
+log = logging.getLogger("kimi_swarm.swarm")
 
 
 class SwarmService:
@@ -68,6 +72,8 @@ class SwarmService:
         session = self._open(request, options, emit)
         run_id = session.run.run_id
         session.run.trace = RunTrace(self.trace, run_id, self.engine.info.name, parent)
+        log_context.bind(run_id, ORCHESTRATOR)  # this task is the run's own
+        log.info("swarm run %s (resumed: %s)", run_id, session.resumed)
         task = asyncio.current_task()
         assert task is not None
         self._live[run_id] = (session, task)
@@ -75,6 +81,7 @@ class SwarmService:
             with session.run.trace.agent(ORCHESTRATOR, ORCHESTRATOR) as span:
                 await session.drive()
                 span.finish(str(session.status))
+            log.info("swarm run ended: %s", session.status)
         finally:
             self._live.pop(run_id, None)
             self.store.prune()

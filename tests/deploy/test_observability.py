@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -18,17 +19,29 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from server import logs, tracing
+from server.app import create_app
+from server.context import AppContext, ServerSettings
 from server.middleware import EdgeMiddleware
+from swarm.engine import Engine, ModelInfo
+from swarm.limits import SwarmLimits
+from swarm.service import SwarmService
+from swarm.store import RunStore
+from tests.fakes.scripted_engine import ScriptedEngine, call, say
+from tools.base import ToolRegistry
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PARENT_ID = "b7ad6b7169203331"
 work_log = logging.getLogger("kimi_swarm.test_work")
+ORCH = [
+    call("create_subagent", {"name": "w", "system_prompt": "p"}),
+    call("assign_task", {"agent": "w", "task": "A"}),
+    say("final answer"),
+]
 
 
 async def work(_: Request) -> Response:
     logs.bind_run_id("run-7")
-    with tracing.tracer().start_as_current_span("swarm.run"):
-        work_log.info("working")
+    work_log.info("working")
     return PlainTextResponse("ok", headers={"X-Swarm-Run-Id": "run-7"})
 
 
@@ -93,19 +106,51 @@ def test_extra_run_id_wins_and_text_format_shows_ids() -> None:
     assert stream.getvalue().rstrip().endswith("step [request_id=req-1 run_id=run-from-swarm]")
 
 
-async def test_span_per_request_continues_incoming_traceparent(
-    spans: InMemorySpanExporter,
-) -> None:
-    await post({"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01", "x-request-id": "req-9"})
-    by_name = {s.name: s for s in spans.get_finished_spans()}
-    http, child = by_name["POST /v1/work"], by_name["swarm.run"]
-    assert format(http.context.trace_id, "032x") == TRACE_ID
+@asynccontextmanager
+async def swarm_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with a scripted engine; the swarm's spans configured as `serve` does."""
+    scripts = {"orchestrator": ORCH, "w": [say("a sub-agent answer")]}
+    engine = ScriptedEngine(scripts, info=ModelInfo("kimi-fake"))
+
+    @asynccontextmanager
+    async def serving() -> AsyncIterator[Engine]:
+        yield engine
+
+    @asynccontextmanager
+    async def attach(ctx: AppContext) -> AsyncIterator[None]:
+        trace = tracing.swarm_trace("vllm", False, {})
+        ctx.swarm = SwarmService(
+            engine, ToolRegistry(), RunStore(":memory:"), SwarmLimits(), trace=trace
+        )
+        yield
+
+    app = create_app(AppContext(ServerSettings(served_name="fake")), serving, attach)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+
+
+async def test_swarm_spans_join_the_callers_trace(spans: InMemorySpanExporter) -> None:
+    headers = {"traceparent": f"00-{TRACE_ID}-{PARENT_ID}-01", "x-request-id": "req-9"}
+    body = {"model": "fake-swarm", "messages": [{"role": "user", "content": "q"}]}
+    async with swarm_client() as client:
+        resp = await client.post("/v1/chat/completions", json=body, headers=headers)
+    assert resp.status_code == 200, resp.text
+    run_id = resp.headers["x-swarm-run-id"]
+    finished = spans.get_finished_spans()
+    by_name = {s.name: s for s in finished}
+    http, run = by_name["POST /v1/chat/completions"], by_name["invoke_agent orchestrator"]
+    assert {format(s.context.trace_id, "032x") for s in finished} == {TRACE_ID}
     assert http.parent is not None and format(http.parent.span_id, "016x") == PARENT_ID
-    assert child.parent is not None and child.parent.span_id == http.context.span_id
+    assert run.parent is not None and run.parent.span_id == http.context.span_id
+    assert run.attributes is not None and run.attributes["gen_ai.conversation.id"] == run_id
+    task = by_name["invoke_agent w"]
+    assert task.parent is not None and task.parent.span_id == run.context.span_id
     assert http.attributes is not None
     assert http.attributes["http.response.status_code"] == 200
     assert http.attributes["kimi_swarm.request_id"] == "req-9"
-    assert http.attributes["kimi_swarm.run_id"] == "run-7"
+    assert http.attributes["kimi_swarm.run_id"] == run_id
 
 
 async def test_no_spans_when_tracing_is_off() -> None:
