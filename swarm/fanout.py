@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 
 from swarm import log_context, metrics
 from swarm.errors import SwarmError
@@ -12,6 +13,8 @@ from swarm.ledger import TaskStatus
 from swarm.protocol_tools import TaskSpec
 from swarm.run import Run
 from swarm.subagent import TaskResult, run_subagent
+
+log = logging.getLogger("kimi_swarm.swarm")
 
 
 async def fan_out(run: Run, tasks: list[tuple[str, TaskSpec]]) -> list[TaskResult]:
@@ -53,21 +56,37 @@ async def _slot(
 
 
 async def _bounded(run: Run, task_id: str, spec: TaskSpec) -> TaskResult:
-    """One task under its deadline; the model's or a tool's failure is a result, not a crash."""
+    """One task under its deadline; any failure inside it is a result, never a crash.
+
+    Whatever raises in a task (the engine after its retries, the transport, a tool, a bug of
+    ours) ends that task as `failed` with the reason; its siblings and the run go on.
+    Only cancellation (the run's, or the client's) passes through.
+    """
     loop = asyncio.get_running_loop()
     limits = [run.deadline]
     if run.options.subagent_timeout_s is not None:
         limits.append(loop.time() + run.options.subagent_timeout_s)
     deadline = min((d for d in limits if d is not None), default=None)
+    timer = asyncio.timeout_at(deadline)
     try:
-        if deadline is None:
+        async with timer:
             return await run_subagent(run, task_id, spec)
-        async with asyncio.timeout_at(deadline):
-            return await run_subagent(run, task_id, spec)
-    except TimeoutError:
-        return _cut(run, task_id, spec, TaskStatus.TIMEOUT, "time limit reached")
-    except SwarmError as exc:
-        return _cut(run, task_id, spec, TaskStatus.FAILED, f"{type(exc).__name__}: {exc}")
+    except TimeoutError as exc:
+        if timer.expired():
+            return _cut(run, task_id, spec, TaskStatus.TIMEOUT, "time limit reached")
+        return _cut(run, task_id, spec, TaskStatus.FAILED, _why(exc))
+    except Exception as exc:
+        if not isinstance(exc, SwarmError):
+            log.warning("task %s of %s failed: %s", task_id, run.run_id, _why(exc), exc_info=exc)
+        return _cut(run, task_id, spec, TaskStatus.FAILED, _why(exc))
+
+
+def _why(exc: BaseException) -> str:
+    """`Type: message` (the first of a group), short enough for the orchestrator's context."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def _cut(run: Run, task_id: str, spec: TaskSpec, status: TaskStatus, why: str) -> TaskResult:

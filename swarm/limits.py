@@ -56,6 +56,9 @@ class SwarmLimits:
     min_answer_chars: int = 8
     # Consecutive malformed tool calls an agent may fix before it is forced to answer.
     max_malformed_retries: int = 3
+    # Transient engine errors retried inside a step, with back-off from this base delay.
+    engine_retries: int = 2
+    engine_retry_backoff_s: float = 0.5
     store_path: str = "~/.cache/kimi-swarm/runs.sqlite3"
     retention_runs: int = 1000
 
@@ -64,6 +67,8 @@ class SwarmLimits:
             _check_positive(name, getattr(self, name), ValueError)
         _check_positive("max_subagent_steps", self.max_subagent_steps, ValueError)
         _check_positive("retention_runs", self.retention_runs, ValueError)
+        if self.engine_retries < 0 or self.engine_retry_backoff_s < 0:
+            raise ValueError("engine_retries and engine_retry_backoff_s must be >= 0")
         for name in ("token_budget", "timeout_s", "subagent_timeout_s"):
             value = getattr(self, name)
             if value is not None:

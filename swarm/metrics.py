@@ -15,3 +15,4 @@ CRITICAL_STEPS = Histogram(
     "CriticalSteps per finished run.",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
+ENGINE_RETRIES = Counter("swarm_engine_retries", "Engine calls retried after a transient error.")

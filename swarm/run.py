@@ -12,6 +12,7 @@ from swarm.events import EventLog, EventType
 from swarm.ledger import Ledger
 from swarm.limits import SwarmOptions, ToolMode
 from swarm.protocol_tools import AgentSpec
+from swarm.retry import RetryPolicy, with_retries
 from swarm.telemetry import NO_TRACE, RunTrace
 from swarm.turn import Turn, collect
 from tools.base import Json, ToolContext, ToolRegistry
@@ -42,6 +43,8 @@ class Run:
     semaphore: asyncio.Semaphore = field(default_factory=asyncio.Semaphore)
     # OpenTelemetry spans of this run, parented by agent instance key (off by default).
     trace: RunTrace = NO_TRACE
+    # Transient engine errors are retried inside the step (swarm/retry.py).
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).
     _schemas: dict[str, list[Json]] = field(default_factory=dict)
     _tool_context: ToolContext | None = None
@@ -84,7 +87,12 @@ class Run:
         request.request_id = f"{self.run_id}/{stats.name}/{task or 0}/{index}"
         request.sampling = self.sampling
         with self.trace.chat(key, request) as span:
-            turn = await collect(self.engine, request)
+            turn = await with_retries(
+                lambda: collect(self.engine, request),
+                self.retry,
+                what=request.request_id,
+                deadline=self.deadline,
+            )
             span.turn(turn)
         self.ledger.record_step(key, turn.usage)
         self.log.emit(

@@ -20,6 +20,7 @@ from swarm.outputs import Emit, OutputStream, SwarmOutput
 from swarm.protocol_tools import ORCHESTRATOR
 from swarm.resume import restore
 from swarm.resume import resume_id as find_resume_id
+from swarm.retry import RetryPolicy
 from swarm.run import Attacher, Run, media_parts
 from swarm.session import RunSession
 from swarm.store import RunStore
@@ -149,6 +150,7 @@ class SwarmService:
             messages=request.messages,
             attacher=self.attacher,
             semaphore=asyncio.Semaphore(options.max_concurrent),
+            retry=RetryPolicy(self.limits.engine_retries, self.limits.engine_retry_backoff_s),
         )
 
     def _resume(

@@ -36,6 +36,10 @@ _LIMITS: list[tuple[str, str, Callable[[str], object], str]] = [
      "shorter sub-agent answers get one continuation turn"),
     ("max-malformed-retries", "max_malformed_retries", int,
      "bad tool calls an agent may fix in a row"),
+    ("engine-retries", "engine_retries", int,
+     "retries of a transient engine error (connect, timeout, 429/5xx, cut stream) per step"),
+    ("engine-retry-backoff-s", "engine_retry_backoff_s", float,
+     "first retry delay in seconds (doubles per retry, jittered)"),
     ("store", "store_path", str, "SQLite file of the run store (':memory:' keeps nothing)"),
     ("retention-runs", "retention_runs", int, "runs kept in the store (oldest pruned)"),
 ]  # fmt: skip

@@ -92,13 +92,25 @@ class UpstreamEngine:
         body.pop("request_id", None)
         if not request.stream:
             resp = await self._send("POST", "chat/completions", body)
-            for event in deltas_from_response(resp.json()):
+            try:
+                reply = resp.json()
+            except ValueError as exc:
+                raise EngineUnavailable("upstream answered a body that is not JSON") from exc
+            for event in deltas_from_response(reply):
                 yield event
             return
+        ended = False
         async with self._open_stream(body) as resp:
-            async for line in resp.aiter_lines():
-                for event in events_from_sse_line(line):
-                    yield event
+            try:
+                async for line in resp.aiter_lines():
+                    ended = ended or line.strip() == "data: [DONE]"
+                    for event in events_from_sse_line(line):
+                        ended = ended or bool(getattr(event, "finish_reason", None))
+                        yield event
+            except httpx.TransportError as exc:  # read timeout, connection reset mid-stream
+                raise EngineUnavailable(f"upstream stream broke: {_describe(exc)}") from exc
+        if not ended:
+            raise EngineUnavailable("upstream stream ended before its finish reason")
 
     @asynccontextmanager
     async def _open_stream(self, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
@@ -108,7 +120,7 @@ class UpstreamEngine:
                 resp = await self._client.send(req, stream=True)
             except httpx.TransportError as exc:
                 if attempt == self.max_retries:
-                    raise EngineUnavailable(f"upstream unreachable: {exc}") from exc
+                    raise EngineUnavailable(f"upstream unreachable: {_describe(exc)}") from exc
                 await asyncio.sleep(self._delay(attempt, None))
                 continue
             if resp.status_code in RETRY_STATUSES and attempt < self.max_retries:
@@ -130,7 +142,7 @@ class UpstreamEngine:
                 resp = await self._client.request(method, path, json=body)
             except httpx.TransportError as exc:
                 if attempt == self.max_retries:
-                    raise EngineUnavailable(f"upstream unreachable: {exc}") from exc
+                    raise EngineUnavailable(f"upstream unreachable: {_describe(exc)}") from exc
                 await asyncio.sleep(self._delay(attempt, None))
                 continue
             if resp.status_code in RETRY_STATUSES and attempt < self.max_retries:
@@ -155,6 +167,10 @@ class UpstreamEngine:
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
 
 
 def _http_error(resp: httpx.Response) -> Exception:

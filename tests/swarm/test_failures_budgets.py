@@ -26,7 +26,8 @@ async def test_failed_and_timed_out_tasks_become_results() -> None:
         return say("fine answer here")
 
     orchestrator = [call("create_subagent", TOOLED), fan("ok", "crash", "hang"), say("done")]
-    h = make_harness({"orchestrator": orchestrator, "w": worker})
+    no_retry = SwarmLimits(engine_retries=0)  # "backend gone" fails at once (no back-off)
+    h = make_harness({"orchestrator": orchestrator, "w": worker}, limits=no_retry)
     out = await h.run(subagent_timeout_s=0.2)
 
     results = [m["content"] for m in tool_messages(h.engine.requests_for("orchestrator")[-1])][1:]
