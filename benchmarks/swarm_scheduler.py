@@ -30,7 +30,7 @@ os.environ.setdefault("OPENAI_AGENTS_DISABLE_TRACING", "1")
 from swarm.engine import ChatRequest, Delta, EngineEvent, ModelInfo, ToolCallDelta, Usage
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tools.base import ToolContext, ToolRegistry, ToolResult, ToolSpec
 
 LATENCY_S = 0.05
@@ -85,7 +85,7 @@ class SimEngine:
 
 async def swarm_once(n: int, concurrent: int) -> tuple[float, int]:
     limits = SwarmLimits(max_subagents=max(n, 1), max_concurrent=concurrent, store_path=":memory:")
-    service = SwarmService(SimEngine(n), ToolRegistry([Noop()]), RunStore(":memory:"), limits)
+    service = SwarmService(SimEngine(n), ToolRegistry([Noop()]), open_store(":memory:"), limits)
     request = ChatRequest(messages=[{"role": "user", "content": "go"}])
     t0 = time.perf_counter()
     summary: Any = None

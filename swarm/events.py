@@ -1,22 +1,24 @@
 """Swarm trace events (docs/architecture.md, "Swarm"): a closed set of types, numbered per run.
 
-An `EventLog` numbers a run's events, keeps them in memory for live followers
-(the SSE endpoint) and hands each one to the run's output stream.
+An `EventLog` numbers a run's events and hands each one to the run's output stream and to the
+run store, which writes it at once (batched, on its writer thread) and then publishes it to
+followers (`swarm.follow`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from tools.base import Json
 
 log = logging.getLogger("kimi_swarm.swarm.events")
+
+TERMINAL = frozenset({"run.completed", "run.failed"})
 
 
 class EventType(enum.StrEnum):
@@ -58,17 +60,20 @@ class SwarmEvent:
 
 
 class EventLog:
-    """Numbers, keeps and forwards one run's events; followers wait for the next tick."""
+    """Numbers one run's events; hands each to the run's output and to the store's writer."""
 
-    def __init__(self, run_id: str, sink: Callable[[SwarmEvent], None], *, start: int = 0) -> None:
+    def __init__(
+        self,
+        run_id: str,
+        sink: Callable[[SwarmEvent], None],
+        persist: Callable[[str, list[Json]], None],
+        *,
+        start: int = 0,
+    ) -> None:
         self.run_id = run_id
-        self.events: list[SwarmEvent] = []
-        self.unsaved: list[SwarmEvent] = []
-        self.closed = False
         self._next = start
         self._sink = sink
-        # Set (and dropped) on the next change; created only while someone follows.
-        self._tick: asyncio.Event | None = None
+        self._persist = persist
 
     @property
     def last_sequence(self) -> int:
@@ -79,38 +84,8 @@ class EventLog:
     ) -> SwarmEvent:
         event = SwarmEvent(type, self._next, self.run_id, time.time(), data, agent, task)
         self._next += 1
-        self.events.append(event)
-        self.unsaved.append(event)
         self._sink(event)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s", type, data.get("status") or data.get("name") or "")
-        self._wake()
+        self._persist(self.run_id, [event.to_dict()])
         return event
-
-    def take_unsaved(self) -> list[SwarmEvent]:
-        out, self.unsaved = self.unsaved, []
-        return out
-
-    def close(self) -> None:
-        """Mark the run's stream over (also when it ended abruptly) and wake followers."""
-        self.closed = True
-        self._wake()
-
-    def _wake(self) -> None:
-        if self._tick is not None:
-            self._tick.set()
-            self._tick = None
-
-    async def follow(self, after: int) -> AsyncIterator[SwarmEvent]:
-        """Events with sequence number > `after`, live, until the run's stream closes."""
-        while True:
-            if self._tick is None:
-                self._tick = asyncio.Event()
-            tick = self._tick
-            for event in self.events:
-                if event.sequence_number > after:
-                    after = event.sequence_number
-                    yield event
-            if self.closed:
-                return
-            await tick.wait()

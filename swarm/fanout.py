@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from swarm import log_context, metrics
+from swarm.engine import Usage
 from swarm.errors import SwarmError
 from swarm.events import EventType
 from swarm.ledger import TaskStatus
@@ -46,6 +47,7 @@ async def _slot(
                 with run.trace.agent(task_id, spec.agent, spec.task) as span:
                     result = await _bounded(run, task_id, spec)
                     span.finish(str(result.status), result.reason)
+                await _keep(run, result)
             finally:
                 metrics.ACTIVE_SUBAGENTS.dec()
     finally:
@@ -92,6 +94,22 @@ def _why(exc: BaseException) -> str:
 def _cut(run: Run, task_id: str, spec: TaskSpec, status: TaskStatus, why: str) -> TaskResult:
     stats = run.ledger.agents.get(task_id)
     return TaskResult(task_id, spec.agent, status, "", stats.steps if stats else 0, why)
+
+
+async def _keep(run: Run, result: TaskResult) -> None:
+    """Make a finished task's result durable before anyone hears it finished (resume skips it)."""
+    if run.store is None:
+        return
+    stats = run.ledger.agents.get(result.task_id)
+    usage = stats.usage if stats else Usage()
+    body = {
+        **result.to_dict(),
+        "usage": [usage.prompt_tokens, usage.completion_tokens],
+    }
+    try:
+        await asyncio.wrap_future(run.store.put_result(run.run_id, result.task_id, body))
+    except Exception:  # the run goes on; a resume would re-run this task
+        log.exception("could not keep the result of task %s of %s", result.task_id, run.run_id)
 
 
 def _finish(run: Run, result: TaskResult) -> None:

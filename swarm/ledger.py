@@ -27,6 +27,8 @@ class RunStatus(enum.StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # Its replica died mid-run (lease expired); resumable on any replica.
+    INTERRUPTED = "interrupted"
 
 
 @dataclass(slots=True)

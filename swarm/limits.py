@@ -59,8 +59,11 @@ class SwarmLimits:
     # Transient engine errors retried inside a step, with back-off from this base delay.
     engine_retries: int = 2
     engine_retry_backoff_s: float = 0.5
+    # A SQLite file, ':memory:', or a postgresql:// URL shared by replicas.
     store_path: str = "~/.cache/kimi-swarm/runs.sqlite3"
     retention_runs: int = 1000
+    # Seconds a replica's claim on the runs it drives lasts without renewal (renewed every third).
+    lease_s: float = 10.0
 
     def __post_init__(self) -> None:
         for name in ("max_subagents", "max_concurrent", "max_orchestrator_steps"):
@@ -69,6 +72,7 @@ class SwarmLimits:
         _check_positive("retention_runs", self.retention_runs, ValueError)
         if self.engine_retries < 0 or self.engine_retry_backoff_s < 0:
             raise ValueError("engine_retries and engine_retry_backoff_s must be >= 0")
+        _check_positive("lease_s", self.lease_s, ValueError)
         for name in ("token_budget", "timeout_s", "subagent_timeout_s"):
             value = getattr(self, name)
             if value is not None:

@@ -29,6 +29,7 @@ from swarm.protocol_tools import (
     parse_final,
 )
 from swarm.run import Run
+from swarm.subagent import TaskResult
 from swarm.turn import ToolCall, Turn
 from tools.base import Json
 
@@ -61,6 +62,9 @@ class OrchestratorState:
     malformed: int = 0
     tasks_assigned: int = 0
     pending_calls: list[str] = field(default_factory=list)
+    # The fan-out in flight: {"replies": {call id: text}, "assigned": [[call id, task id, spec]]}
+    # (its assistant turn is the last message); a resumed run re-runs only its unfinished tasks.
+    stage: Json | None = None
 
     def to_dict(self) -> Json:
         return {
@@ -70,6 +74,7 @@ class OrchestratorState:
             "malformed": self.malformed,
             "tasks_assigned": self.tasks_assigned,
             "pending_calls": self.pending_calls,
+            "stage": self.stage,
         }
 
     @classmethod
@@ -95,7 +100,13 @@ class Orchestrator:
         self.state = state
         self._checkpoint = checkpoint
 
-    async def loop(self) -> Finish | AwaitClient:
+    async def loop(self, done: dict[str, TaskResult] | None = None) -> Finish | AwaitClient:
+        """Run to an answer or a pause; `done` holds an interrupted stage's finished tasks."""
+        if self.state.stage is not None:
+            outcome = await self._resume_stage(done or {})
+            self._checkpoint()
+            if not isinstance(outcome, Continue):
+                return outcome
         while True:
             outcome = await self.step()
             self._checkpoint()
@@ -163,16 +174,23 @@ class Orchestrator:
             if call.name in client_names:  # ids the next request's tool results will carry
                 call.id = f"call_{self.run.run_id}__{self.state.steps}_{i}"
         self.state.messages.append(turn.assistant_message())
-        results = await self._run_swarm_calls(turn.calls, client_names)
-        self.state.messages.extend(results)
-        client_calls = [c for c in turn.calls if c.name in client_names]
-        if client_calls:
-            self.state.pending_calls = [c.id for c in client_calls]
-            return AwaitClient(client_calls)
-        return Continue()
+        replies, assigned = self._plan(turn.calls, client_names)
+        return await self._stage(turn.calls, client_names, replies, assigned, {})
 
-    async def _run_swarm_calls(self, calls: list[ToolCall], client_names: set[Any]) -> list[Json]:
-        """create_subagent in call order, then every assign_task of the turn in one fan-out."""
+    async def _resume_stage(self, done: dict[str, TaskResult]) -> Outcome:
+        stage, last = self.state.stage or {}, self.state.messages[-1]
+        calls = [
+            ToolCall(c["id"], c["function"]["name"], c["function"]["arguments"])
+            for c in last.get("tool_calls", [])
+        ]
+        assigned = [(c, t, TaskSpec(s[0], s[1], tuple(s[2]))) for c, t, s in stage["assigned"]]
+        client_names = {t.get("function", {}).get("name") for t in self.state.client_tools}
+        return await self._stage(calls, client_names, dict(stage["replies"]), assigned, done)
+
+    def _plan(
+        self, calls: list[ToolCall], client_names: set[Any]
+    ) -> tuple[dict[str, str], list[tuple[str, str, TaskSpec]]]:
+        """create_subagent in call order (replies now); the turn's assign_task calls, checked."""
         replies: dict[str, str] = {}
         assigned: list[tuple[str, str, TaskSpec]] = []  # (call id, task id, spec)
         bad = False
@@ -190,16 +208,42 @@ class Orchestrator:
                 bad = True
                 replies[call.id] = f"error: {exc}. Fix the call and try again."
         self.state.malformed = self.state.malformed + 1 if bad else 0
-        tasks = [(task_id, spec) for _, task_id, spec in assigned]
-        results = await fan_out(self.run, tasks) if tasks else []
+        return replies, assigned
+
+    async def _stage(
+        self,
+        calls: list[ToolCall],
+        client_names: set[Any],
+        replies: dict[str, str],
+        assigned: list[tuple[str, str, TaskSpec]],
+        done: dict[str, TaskResult],
+    ) -> Outcome:
+        """Every assign_task of the turn in one fan-out (tasks in `done` are not re-run)."""
+        if assigned:
+            self.state.stage = {
+                "replies": replies,
+                "assigned": [
+                    [c, t, [s.agent, s.task, list(s.attachments)]] for c, t, s in assigned
+                ],
+            }
+            self._checkpoint()
+        todo = [(task_id, spec) for _, task_id, spec in assigned if task_id not in done]
+        fresh = {r.task_id: r for r in (await fan_out(self.run, todo) if todo else [])}
+        results = [done.get(task_id) or fresh[task_id] for _, task_id, _ in assigned]
         self.run.ledger.close_stage([r.steps for r in results])
         for (call_id, _, _), result in zip(assigned, results, strict=True):
             replies[call_id] = result.for_orchestrator()
-        return [
+        self.state.stage = None
+        self.state.messages.extend(
             {"role": "tool", "tool_call_id": c.id, "content": replies[c.id]}
             for c in calls
             if c.id in replies
-        ]
+        )
+        client_calls = [c for c in calls if c.name in client_names]
+        if client_calls:
+            self.state.pending_calls = [c.id for c in client_calls]
+            return AwaitClient(client_calls)
+        return Continue()
 
     def _create(self, call: ToolCall) -> str:
         run = self.run

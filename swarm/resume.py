@@ -1,4 +1,6 @@
-"""Resuming a run paused on client tools: its saved state plus the tool results a request carries."""
+"""Resuming a run: one paused on client tools (with the tool results a request carries), or one
+whose replica died mid-run (`interrupted`: its stage's finished tasks are kept, the rest re-run).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from swarm.engine import Usage
 from swarm.errors import InvalidRequest
-from swarm.ledger import Ledger, RunStatus
+from swarm.ledger import AgentStats, Ledger, RunStatus
 from swarm.orchestrator import OrchestratorState
 from swarm.protocol_tools import AgentSpec
 from swarm.store import RunStore
+from swarm.subagent import TaskResult
 from tools.base import Json
 
 # Client-tool call ids carry their run: "call_<run_id>__<step>_<i>".
@@ -27,6 +31,8 @@ class Resumed:
     tasks_started: int
     next_sequence: int
     wall_base: float
+    # Finished tasks of the interrupted stage, by task id (not re-run).
+    done: dict[str, TaskResult]
 
 
 def resume_id(messages: list[Json]) -> str | None:
@@ -40,26 +46,40 @@ def resume_id(messages: list[Json]) -> str | None:
     return None
 
 
-def restore(store: RunStore, run_id: str, messages: list[Json], *, live: bool) -> Resumed:
-    """Load a run waiting on client tools and hand it the results `messages` carry (4xx if not)."""
-    found = store.state(run_id)
-    if found is None or live:
+async def restore(store: RunStore, run_id: str, messages: list[Json]) -> Resumed:
+    """Load a resumable run, take it over (atomically: one replica wins) and hand it what it needs."""
+    found = await store.state(run_id)
+    if found is None:
         raise InvalidRequest(f"no resumable swarm run {run_id!r}", param="swarm.run_id")
     status, saved = found
-    if status != RunStatus.REQUIRES_ACTION:
+    if status not in (RunStatus.REQUIRES_ACTION, RunStatus.INTERRUPTED):
         raise InvalidRequest(
-            f"swarm run {run_id!r} is {status}, not waiting for tool results",
+            f"swarm run {run_id!r} is {status}, not waiting for tool results or interrupted",
             param="swarm.run_id",
         )
     state = OrchestratorState.from_dict(saved["orchestrator"])
-    _answer_pending(state, messages)
+    if status == RunStatus.REQUIRES_ACTION:
+        _answer_pending(state, messages)
+    if not await store.claim(run_id, (status,)):
+        raise InvalidRequest(f"swarm run {run_id!r} was resumed meanwhile", param="swarm.run_id")
+    ledger = Ledger.from_dict(saved["ledger"])
+    done: dict[str, TaskResult] = {}
+    if state.stage is not None:
+        staged = {task_id for _, task_id, _ in state.stage["assigned"]}
+        kept = await store.results(run_id)
+        for task_id, body in ((t, b) for t, b in kept.items() if t in staged):
+            done[task_id] = result = TaskResult.from_dict(body)
+            stats = AgentStats(result.agent, task_id, result.steps, Usage(*body["usage"]))
+            stats.status = str(result.status)
+            ledger.agents[task_id] = stats
     return Resumed(
         state=state,
-        ledger=Ledger.from_dict(saved["ledger"]),
+        ledger=ledger,
         agents=_agents(saved["agents"]),
         tasks_started=saved["tasks_started"],
-        next_sequence=saved["last_sequence"] + 1,
+        next_sequence=await store.last_sequence(run_id) + 1,
         wall_base=saved["wall_time_s"],
+        done=done,
     )
 
 

@@ -13,6 +13,7 @@ from swarm.ledger import Ledger
 from swarm.limits import SwarmOptions, ToolMode
 from swarm.protocol_tools import AgentSpec
 from swarm.retry import RetryPolicy, with_retries
+from swarm.store import RunStore
 from swarm.telemetry import NO_TRACE, RunTrace
 from swarm.turn import Turn, collect
 from tools.base import Json, ToolContext, ToolRegistry
@@ -45,6 +46,8 @@ class Run:
     trace: RunTrace = NO_TRACE
     # Transient engine errors are retried inside the step (swarm/retry.py).
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Where each finished sub-agent result is kept (None: nowhere, e.g. a bare test run).
+    store: RunStore | None = None
     # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).
     _schemas: dict[str, list[Json]] = field(default_factory=dict)
     _tool_context: ToolContext | None = None

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from opentelemetry.context import Context
 
 from swarm import log_context
+from swarm.bus import cancel_topic
 from swarm.engine import ChatRequest, Engine
-from swarm.events import EventLog
-from swarm.ledger import Ledger
+from swarm.events import TERMINAL, EventLog
+from swarm.follow import follow
+from swarm.ledger import Ledger, RunStatus
 from swarm.limits import SwarmLimits, SwarmOptions, parse_options
 from swarm.orchestrator import OrchestratorState, initial_messages
 from swarm.outputs import Emit, OutputStream, SwarmOutput
@@ -28,6 +30,8 @@ from swarm.telemetry import RunTrace, TraceConfig
 from tools.base import Json, ToolRegistry
 
 log = logging.getLogger("kimi_swarm.swarm")
+# How long a cancel on one replica waits for the driving replica to confirm.
+CANCEL_WAIT_S = 5.0
 
 
 class SwarmService:
@@ -70,7 +74,7 @@ class SwarmService:
         emit: Emit[SwarmOutput],
         parent: Context | None,
     ) -> None:
-        session = self._open(request, options, emit)
+        session = await self._open(request, options, emit)
         run_id = session.run.run_id
         session.run.trace = RunTrace(self.trace, run_id, self.engine.info.name, parent)
         log_context.bind(run_id, ORCHESTRATOR)  # this task is the run's own
@@ -78,45 +82,59 @@ class SwarmService:
         task = asyncio.current_task()
         assert task is not None
         self._live[run_id] = (session, task)
+        # A cancel asked on any replica reaches the one driving the run.
+        cancels = self.store.bus.listen(cancel_topic(run_id), lambda _: self._cancel_here(run_id))
         try:
-            with session.run.trace.agent(ORCHESTRATOR, ORCHESTRATOR) as span:
+            with cancels, session.run.trace.agent(ORCHESTRATOR, ORCHESTRATOR) as span:
                 await session.drive()
                 span.finish(str(session.status))
             log.info("swarm run ended: %s", session.status)
         finally:
             self._live.pop(run_id, None)
-            self.store.prune()
+            await self.store.flush()
+            await self.store.prune()
 
-    async def cancel(self, run_id: str) -> bool:
-        """Stop a live run (every sub-agent, every engine request); False if not running."""
-        live = self._live.get(run_id)
-        if live is None:
-            return False
-        session, task = live
-        session.cancel_requested = True
-        task.cancel()  # the run's producer task: it ends the run with its tail outputs
-        await asyncio.wait({task})
-        return True
-
-    async def follow(self, run_id: str, after: int = -1) -> AsyncIterator[Json]:
-        """A run's events after sequence `after`: stored ones, then live ones until it ends."""
-        for event in self.store.events(run_id, after=after):
-            after = event["sequence_number"]
-            yield event
+    def _cancel_here(self, run_id: str) -> None:
         live = self._live.get(run_id)
         if live is not None:
-            async for ev in live[0].run.log.follow(after):
-                yield ev.to_dict()
+            live[0].cancel_requested = True
+            live[1].cancel()  # the run's producer task: it ends the run with its tail outputs
 
-    def is_live(self, run_id: str) -> bool:
-        return run_id in self._live
+    async def cancel(self, run_id: str) -> bool:
+        """Stop a running run (every sub-agent, every engine request) on whichever replica
+        drives it; False if it is not running."""
+        live = self._live.get(run_id)
+        if live is not None:
+            self._cancel_here(run_id)
+            await asyncio.wait({live[1]})
+            return True
+        record = await self.store.get(run_id)
+        if record is None or record["status"] != RunStatus.RUNNING:
+            return False
+        last = await self.store.last_sequence(run_id)
+        ended: AsyncGenerator[Json, None] = follow(self.store, run_id, last)
+        await self.store.request_cancel(run_id)
+        try:
+            async with asyncio.timeout(CANCEL_WAIT_S):
+                async for event in ended:
+                    if event["type"] in TERMINAL:
+                        return bool(event["data"].get("status") == RunStatus.CANCELLED)
+        except TimeoutError:
+            pass
+        finally:
+            await ended.aclose()
+        return False
 
-    def _open(
+    def follow(self, run_id: str, after: int = -1) -> AsyncIterator[Json]:
+        """A run's events after sequence `after`: stored ones, then live ones until it ends."""
+        return follow(self.store, run_id, after)
+
+    async def _open(
         self, request: ChatRequest, options: SwarmOptions, emit: Emit[SwarmOutput]
     ) -> RunSession:
         resume_id = options.run_id or find_resume_id(request.messages)
         if resume_id is not None:
-            return self._resume(resume_id, request, options, emit)
+            return await self._resume(resume_id, request, options, emit)
         run = self._new_run(
             f"run_{uuid.uuid4().hex[:24]}", request, options, emit, Ledger(), start=0
         )
@@ -137,7 +155,7 @@ class SwarmService:
         *,
         start: int,
     ) -> Run:
-        log = EventLog(run_id, emit, start=start)
+        log = EventLog(run_id, emit, self.store.put_events, start=start)
         return Run(
             run_id=run_id,
             engine=self.engine,
@@ -151,13 +169,14 @@ class SwarmService:
             attacher=self.attacher,
             semaphore=asyncio.Semaphore(options.max_concurrent),
             retry=RetryPolicy(self.limits.engine_retries, self.limits.engine_retry_backoff_s),
+            store=self.store,
         )
 
-    def _resume(
+    async def _resume(
         self, run_id: str, request: ChatRequest, options: SwarmOptions, emit: Emit[SwarmOutput]
     ) -> RunSession:
-        """Continue a run paused on client tools with the results this request carries."""
-        saved = restore(self.store, run_id, request.messages, live=run_id in self._live)
+        """Continue a run paused on client tools, or one whose replica died (any replica)."""
+        saved = await restore(self.store, run_id, request.messages)
         run = self._new_run(run_id, request, options, emit, saved.ledger, start=saved.next_sequence)
         run.agents = saved.agents
         run.tasks_started = saved.tasks_started
@@ -169,4 +188,5 @@ class SwarmService:
             model=self.engine.info.name,
             resumed=True,
             wall_base=saved.wall_base,
+            done=saved.done,
         )

@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
 
 from swarm import metrics
 from swarm.engine import Delta, ToolCallDelta, Usage
-from swarm.events import EventType, SwarmEvent
+from swarm.events import EventType
 from swarm.ledger import RunStatus, RunSummary
 from swarm.orchestrator import AwaitClient, Finish, Orchestrator, OrchestratorState
 from swarm.outputs import Emit, SwarmOutput
 from swarm.run import Run
 from swarm.store import RunStore
-from tools.base import Json
-
-# One writer thread: store writes stay ordered and off the event loop.
-_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="swarm-store")
-
-
-def _save(
-    store: RunStore, run_id: str, status: str, record: Json, state: Json, events: list[SwarmEvent]
-) -> None:
-    store.save(run_id, status, record, state, [e.to_dict() for e in events])
+from swarm.subagent import TaskResult
 
 
 class RunSession:
@@ -38,6 +28,7 @@ class RunSession:
         model: str,
         resumed: bool = False,
         wall_base: float = 0.0,
+        done: dict[str, TaskResult] | None = None,
     ) -> None:
         self.run = run
         self.state = state
@@ -46,12 +37,12 @@ class RunSession:
         self.model = model
         self.resumed = resumed
         self.wall_base = wall_base
+        self.done = done or {}
         self.usage_base = run.ledger.usage()
         self.status = RunStatus.RUNNING
         self.cancel_requested = False
         self.output = ""
         self._t0 = time.perf_counter()
-        self._pending: Future[None] | None = None
 
     @property
     def wall_time_s(self) -> float:
@@ -60,15 +51,8 @@ class RunSession:
     def summary(self) -> RunSummary:
         return RunSummary.of(self.run.run_id, self.status, self.run.ledger, self.wall_time_s)
 
-    def checkpoint(self, *, wait: bool = False) -> None:
-        """Persist the record, resumable state and new events.
-
-        Snapshots here (cheap), serialises and writes on the store's thread so a big
-        fan-out's events do not delay the next orchestrator step; `wait` joins it.
-        """
-        if self._pending is not None:
-            self._pending.result()
-            self._pending = None
+    def checkpoint(self) -> None:
+        """Queue the record and resumable state for the store's writer (events went as emitted)."""
         record = {**self.summary().to_dict(), "model": self.model, "output": self.output}
         record["options"] = {
             k: str(v) if hasattr(v, "value") else v for k, v in asdict(self.run.options).items()
@@ -81,27 +65,23 @@ class RunSession:
             "ledger": self.run.ledger.to_dict(),
             "tasks_started": self.run.tasks_started,
             "wall_time_s": self.wall_time_s,
-            "last_sequence": self.run.log.last_sequence,
         }
-        args = (self.run.run_id, str(self.status), record, state, self.run.log.take_unsaved())
-        if wait:
-            _save(self.store, *args)
-        else:
-            self._pending = _WRITER.submit(_save, self.store, *args)
+        self.store.put_run(self.run.run_id, str(self.status), record, state)
 
     async def drive(self) -> None:
         run = self.run
         if run.options.timeout_s is not None:
             run.deadline = asyncio.get_running_loop().time() + run.options.timeout_s
-        run.log.emit(
-            EventType.RUN_STARTED,
-            model=self.model,
-            resumed=self.resumed,
-            tool_mode=str(run.options.tool_mode),
-        )
-        self.checkpoint(wait=True)
         try:
-            outcome = await Orchestrator(run, self.state, self.checkpoint).loop()
+            self.checkpoint()
+            await self.store.flush()  # readable from any replica before its id goes out
+            run.log.emit(
+                EventType.RUN_STARTED,
+                model=self.model,
+                resumed=self.resumed,
+                tool_mode=str(run.options.tool_mode),
+            )
+            outcome = await Orchestrator(run, self.state, self.checkpoint).loop(self.done)
         except asyncio.CancelledError:
             self._end(RunStatus.CANCELLED, "run cancelled")
             if not self.cancel_requested:
@@ -148,13 +128,11 @@ class RunSession:
             )
         )
         self.emit(self.summary())
-        self.checkpoint(wait=True)
-        self.run.log.close()
+        self.checkpoint()
 
     def _end(self, status: RunStatus, why: str) -> None:
         """A run that stops abnormally: `run.failed` (status says why), persisted."""
         self.status = status
         self.run.log.emit(EventType.RUN_FAILED, status=str(status), error=why)
         metrics.RUNS.labels(str(status)).inc()
-        self.checkpoint(wait=True)
-        self.run.log.close()
+        self.checkpoint()

@@ -1,129 +1,76 @@
-"""The run store: runs and their events in an embedded SQLite database.
+"""The run store interface: runs, their events and task results, shared by every replica.
 
-Writes are tiny (one row per run, a batch of event rows per orchestrator step),
-so they run inline on the event loop. Retention keeps the newest `retention_runs`.
+Two implementations behind `open_store` (both `swarm.sqlstore.SqlStore`): an embedded SQLite
+file (the default; one process) and PostgreSQL (`postgresql://...`; any number of replicas,
+news between them by LISTEN/NOTIFY). Writes are queued to a writer thread in order and never
+block the event loop; reads run on worker threads. `bus` hears every committed event.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
-import threading
-import time
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, Protocol
 
+from swarm.bus import EventBus
 from tools.base import Json
 
 Rows = list[dict[str, Any]]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    updated REAL NOT NULL,
-    status TEXT NOT NULL,
-    record TEXT NOT NULL,
-    state TEXT
-);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (created);
-CREATE TABLE IF NOT EXISTS events (
-    run_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-"""
 
+class RunStore(Protocol):
+    url: str  # where it lives, password redacted
+    replica: str  # this process's name in leases
+    shared: bool  # other replicas may drive runs here
+    bus: EventBus
 
-class RunStore:
-    def __init__(self, path: str = ":memory:", *, retention_runs: int = 1000) -> None:
-        if path != ":memory:":
-            path = os.path.expanduser(path)
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self.path = path
-        self.retention_runs = retention_runs
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+    # Writes: queued now, committed by the writer thread in call order.
+    def put_events(self, run_id: str, events: list[Json]) -> None: ...
 
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+    def put_run(
+        self, run_id: str, status: str, record: Json, state: Json | None, *, wait: bool = False
+    ) -> Future[None] | None:
+        """Upsert a run's record and resumable state; a `running` run is leased to this replica."""
+        ...
 
-    def save(
-        self, run_id: str, status: str, record: Json, state: Json | None, events: list[Json]
-    ) -> None:
-        """Upsert a run's record (and resumable state) and append new events, atomically."""
-        now = time.time()
-        with self._lock:
-            self._db.execute("BEGIN")
-            self._db.execute(
-                "INSERT INTO runs (id, created, updated, status, record, state) VALUES (?,?,?,?,?,?)"
-                " ON CONFLICT(id) DO UPDATE SET updated=excluded.updated, status=excluded.status,"
-                " record=excluded.record, state=excluded.state",
-                (run_id, now, now, status, json.dumps(record), _dump(state)),
-            )
-            self._db.executemany(
-                "INSERT OR REPLACE INTO events (run_id, seq, body) VALUES (?,?,?)",
-                [(run_id, e["sequence_number"], json.dumps(e)) for e in events],
-            )
-            self._db.execute("COMMIT")
+    def put_result(self, run_id: str, task_id: str, result: Json) -> Future[None]:
+        """A finished sub-agent task's result (what a resumed stage need not re-run)."""
+        ...
 
-    def prune(self) -> int:
-        """Drop runs beyond the newest `retention_runs`; returns how many went."""
-        with self._lock:
-            old = [
-                r[0]
-                for r in self._db.execute(
-                    "SELECT id FROM runs ORDER BY created DESC, id DESC LIMIT -1 OFFSET ?",
-                    (self.retention_runs,),
-                )
-            ]
-            if old:
-                marks = ",".join("?" * len(old))
-                self._db.execute("BEGIN")
-                self._db.execute(f"DELETE FROM events WHERE run_id IN ({marks})", old)
-                self._db.execute(f"DELETE FROM runs WHERE id IN ({marks})", old)
-                self._db.execute("COMMIT")
-        return len(old)
+    async def flush(self) -> None:
+        """Wait until every write queued so far is committed."""
+        ...
 
-    def get(self, run_id: str) -> Json | None:
-        row = self._one("SELECT record, status, created, updated FROM runs WHERE id=?", (run_id,))
-        if row is None:
-            return None
-        return {**json.loads(row[0]), "status": row[1], "created": row[2], "updated": row[3]}
+    # Reads (off the event loop).
+    async def get(self, run_id: str) -> Json | None: ...
 
-    def state(self, run_id: str) -> tuple[str, Json] | None:
+    async def state(self, run_id: str) -> tuple[str, Json] | None:
         """(status, resumable state) of a run, when it has state."""
-        row = self._one("SELECT status, state FROM runs WHERE id=?", (run_id,))
-        if row is None or row[1] is None:
-            return None
-        return row[0], json.loads(row[1])
+        ...
 
-    def list(self, *, limit: int = 20, before: float | None = None) -> Rows:
-        """Newest first; `before` pages on the creation time."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, status, created, updated FROM runs WHERE created < ?"
-                " ORDER BY created DESC, id DESC LIMIT ?",
-                (before if before is not None else float("inf"), limit),
-            ).fetchall()
-        return [{"run_id": r[0], "status": r[1], "created": r[2], "updated": r[3]} for r in rows]
+    async def list(self, *, limit: int = 20, before: float | None = None) -> Rows: ...
 
-    def events(self, run_id: str, *, after: int = -1) -> Rows:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT body FROM events WHERE run_id=? AND seq>? ORDER BY seq", (run_id, after)
-            ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+    async def events(self, run_id: str, *, after: int = -1, limit: int | None = None) -> Rows: ...
 
-    def _one(self, sql: str, args: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        with self._lock:
-            row = self._db.execute(sql, args).fetchone()
-        return tuple(row) if row is not None else None
+    async def last_sequence(self, run_id: str) -> int: ...
+
+    async def results(self, run_id: str) -> dict[str, Json]: ...
+
+    # Control.
+    async def claim(self, run_id: str, statuses: tuple[str, ...]) -> bool:
+        """Atomically take over a run in one of `statuses` (set it running, leased to us)."""
+        ...
+
+    async def request_cancel(self, run_id: str) -> None:
+        """Ask whichever replica drives `run_id` to cancel it."""
+        ...
+
+    async def prune(self) -> int: ...
+
+    def close(self) -> None: ...
 
 
-def _dump(state: Json | None) -> str | None:
-    return None if state is None else json.dumps(state)
+def open_store(spec: str, *, retention_runs: int = 1000, lease_s: float = 10.0) -> RunStore:
+    """A SQLite path (or ':memory:') or a `postgresql://` URL."""
+    from swarm.sqlstore import SqlStore
+
+    return SqlStore(spec, retention_runs=retention_runs, lease_s=lease_s)

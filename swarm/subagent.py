@@ -26,6 +26,21 @@ class TaskResult:
     steps: int = 0
     reason: str | None = None
 
+    def to_dict(self) -> Json:
+        return {
+            "task_id": self.task_id,
+            "agent": self.agent,
+            "status": str(self.status),
+            "answer": self.answer,
+            "steps": self.steps,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Json) -> TaskResult:
+        status = TaskStatus(d["status"])
+        return cls(d["task_id"], d["agent"], status, d["answer"], d["steps"], d["reason"])
+
     def for_orchestrator(self) -> str:
         """The tool result the orchestrator sees: the answer, prefixed by a non-ok status."""
         if self.status is TaskStatus.COMPLETED:

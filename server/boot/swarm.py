@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,7 @@ from swarm.engine import Json
 from swarm.limits import SwarmLimits, ToolMode
 from swarm.run import Attacher
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tools.base import ToolRegistry
 
 log = logging.getLogger("kimi_swarm.swarm")
@@ -40,8 +41,11 @@ _LIMITS: list[tuple[str, str, Callable[[str], object], str]] = [
      "retries of a transient engine error (connect, timeout, 429/5xx, cut stream) per step"),
     ("engine-retry-backoff-s", "engine_retry_backoff_s", float,
      "first retry delay in seconds (doubles per retry, jittered)"),
-    ("store", "store_path", str, "SQLite file of the run store (':memory:' keeps nothing)"),
+    ("store", "store_path", str, "the run store: a SQLite file (':memory:' keeps nothing) or a "
+     "postgresql:// URL that replicas share"),
     ("retention-runs", "retention_runs", int, "runs kept in the store (oldest pruned)"),
+    ("lease-s", "lease_s", float, "seconds after which a run whose replica stopped renewing its "
+     "lease is marked interrupted (resumable elsewhere)"),
 ]  # fmt: skip
 FLAGS = (
     Flag("--no-swarm", "Serve plain chat only (no <name>-swarm model).", action="store_true"),
@@ -77,7 +81,12 @@ def swarm_on_ready(
         if args.no_swarm:
             yield
             return
-        store = RunStore(limits.store_path, retention_runs=limits.retention_runs)
+        store = await asyncio.to_thread(
+            open_store,
+            limits.store_path,
+            retention_runs=limits.retention_runs,
+            lease_s=limits.lease_s,
+        )
         try:
             async with tools() as registry:
                 ctx.swarm = SwarmService(
@@ -91,11 +100,11 @@ def swarm_on_ready(
                     ),
                 )
                 names = ", ".join(registry.names()) or "none"
-                log.info("swarm on: tools %s; run store %s", names, store.path)
+                log.info("swarm on: tools %s; run store %s", names, store.url)
                 yield
         finally:
             ctx.swarm = None
-            store.close()
+            await asyncio.to_thread(store.close)
 
     return on_ready
 

@@ -23,8 +23,8 @@ def _swarm(request: Request) -> SwarmService:
     return ctx.swarm
 
 
-def _record(swarm: SwarmService, run_id: str) -> dict[str, object]:
-    record = swarm.store.get(run_id)
+async def _record(swarm: SwarmService, run_id: str) -> dict[str, object]:
+    record = await swarm.store.get(run_id)
     if record is None:
         raise ApiError(404, f"no swarm run {run_id!r}", param="run_id", code="not_found")
     return record
@@ -34,21 +34,22 @@ def _record(swarm: SwarmService, run_id: str) -> dict[str, object]:
 async def list_runs(request: Request, limit: int = 20, before: float | None = None) -> JSONResponse:
     if not 1 <= limit <= 100:
         raise ApiError(400, "limit must be between 1 and 100", param="limit")
-    runs = _swarm(request).store.list(limit=limit, before=before)
+    runs = await _swarm(request).store.list(limit=limit, before=before)
     return JSONResponse({"object": "list", "data": runs, "has_more": len(runs) == limit})
 
 
 @router.get("/v1/swarm/runs/{run_id}")
 async def get_run(request: Request, run_id: str) -> JSONResponse:
     swarm = _swarm(request)
-    return JSONResponse({**_record(swarm, run_id), "live": swarm.is_live(run_id)})
+    record = await _record(swarm, run_id)
+    return JSONResponse({**record, "live": record["status"] == "running"})
 
 
 @router.get("/v1/swarm/runs/{run_id}/events")
 async def run_events(request: Request, run_id: str, after: int | None = None) -> Response:
     """SSE of the run's events (`id:` = sequence number); `Last-Event-ID` resumes after it."""
     swarm = _swarm(request)
-    _record(swarm, run_id)
+    await _record(swarm, run_id)
     last = request.headers.get("last-event-id")
     if last is not None:
         try:
@@ -70,6 +71,6 @@ async def run_events(request: Request, run_id: str, after: int | None = None) ->
 @router.post("/v1/swarm/runs/{run_id}/cancel")
 async def cancel_run(request: Request, run_id: str) -> JSONResponse:
     swarm = _swarm(request)
-    _record(swarm, run_id)
+    await _record(swarm, run_id)
     cancelled = await swarm.cancel(run_id)
-    return JSONResponse({**_record(swarm, run_id), "cancelled": cancelled})
+    return JSONResponse({**await _record(swarm, run_id), "cancelled": cancelled})

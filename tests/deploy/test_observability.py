@@ -25,7 +25,7 @@ from server.middleware import EdgeMiddleware
 from swarm.engine import Engine, ModelInfo
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import ScriptedEngine, call, say
 from tools.base import ToolRegistry
 
@@ -119,10 +119,10 @@ async def swarm_client() -> AsyncIterator[httpx.AsyncClient]:
     @asynccontextmanager
     async def attach(ctx: AppContext) -> AsyncIterator[None]:
         trace = tracing.swarm_trace("vllm", False, {})
-        ctx.swarm = SwarmService(
-            engine, ToolRegistry(), RunStore(":memory:"), SwarmLimits(), trace=trace
-        )
+        store = open_store(":memory:")
+        ctx.swarm = SwarmService(engine, ToolRegistry(), store, SwarmLimits(), trace=trace)
         yield
+        store.close()
 
     app = create_app(AppContext(ServerSettings(served_name="fake")), serving, attach)
     async with app.router.lifespan_context(app):

@@ -15,7 +15,7 @@ from swarm.ledger import RunSummary
 from swarm.limits import SwarmLimits, SwarmOptions
 from swarm.run import Attacher
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import RunStore, open_store
 from tests.fakes.scripted_engine import Script, ScriptedEngine
 from tools.base import Json, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
@@ -110,10 +110,22 @@ def make_harness(
 ) -> Harness:
     engine = ScriptedEngine(scripts, latency_s=latency_s, info=ModelInfo(name=model))
     registry = ToolRegistry([AddTool(), SleepTool(), BoomTool()])
-    service = SwarmService(
-        engine, registry, store or RunStore(":memory:"), limits or SwarmLimits(), attacher=attacher
-    )
+    if store is None:
+        store = open_store(":memory:")
+        _OPENED.append(store)
+    service = SwarmService(engine, registry, store, limits or SwarmLimits(), attacher=attacher)
     return Harness(engine, service)
+
+
+# Stores `make_harness` opened; closed after each test (each has a writer thread).
+_OPENED: list[RunStore] = []
+
+
+@pytest.fixture(autouse=True)
+def close_stores() -> Any:
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
 
 
 def tool_messages(request: ChatRequest) -> list[Json]:

@@ -67,7 +67,7 @@ async def test_client_tool_pauses_the_run_and_resumes_with_its_results() -> None
     ]
     assert len(h.engine.requests_for("w")) == 1  # the finished sub-agent result was kept
     assert second.summary.total_steps == 4
-    assert h.service.store.get(run_id)["status"] == "completed"  # type: ignore[index]
+    assert (await h.service.store.get(run_id))["status"] == "completed"  # type: ignore[index]
 
 
 async def test_consumer_closing_aborts_every_engine_request() -> None:
@@ -89,9 +89,9 @@ async def test_consumer_closing_aborts_every_engine_request() -> None:
     assert h.engine.active == 0
     assert len([r for r in h.engine.aborted if "/w/" in r]) == 4
     run_id = item.run_id
-    record = h.service.store.get(run_id)
+    record = await h.service.store.get(run_id)
     assert record is not None and record["status"] == "cancelled"
-    events = h.service.store.events(run_id)
+    events = await h.service.store.events(run_id)
     assert events[-1]["type"] == "run.failed" and events[-1]["data"]["status"] == "cancelled"
     cancelled = [e for e in events if e["type"] == "task.completed"]
     assert {e["data"]["status"] for e in cancelled} == {"cancelled"} and len(cancelled) == 6

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from swarm.engine import ChatRequest
 from swarm.events import SwarmEvent
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import call, calls, say
 from tests.swarm.conftest import make_harness
 from tools.base import Json
@@ -75,18 +75,18 @@ async def test_events_are_numbered_in_order_and_form_the_expected_tree() -> None
 
 async def test_store_keeps_runs_across_restart_and_prunes(tmp_path: Path) -> None:
     path = str(tmp_path / "runs.sqlite3")
-    store = RunStore(path, retention_runs=2)
+    store = open_store(path, retention_runs=2)
     h = make_harness({"orchestrator": ORCH, "calc": CALC}, store=store)
     run_ids = [(await h.run()).summary.run_id for _ in range(3)]
     store.close()
 
-    reopened = RunStore(path, retention_runs=2)
-    assert reopened.get(run_ids[0]) is None  # pruned: only the newest two are kept
-    record = reopened.get(run_ids[2])
+    reopened = open_store(path, retention_runs=2)
+    assert await reopened.get(run_ids[0]) is None  # pruned: only the newest two are kept
+    record = await reopened.get(run_ids[2])
     assert record is not None and record["status"] == "completed"
     assert record["output"] == "sum done" and record["critical_steps"] == 5
-    assert {r["run_id"] for r in reopened.list()} == set(run_ids[1:])
-    events = reopened.events(run_ids[2], after=3)
+    assert {r["run_id"] for r in await reopened.list()} == set(run_ids[1:])
+    events = await reopened.events(run_ids[2], after=3)
     assert events[0]["sequence_number"] == 4 and events[-1]["type"] == "run.completed"
     reopened.close()
 

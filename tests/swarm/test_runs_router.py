@@ -14,7 +14,7 @@ from server.context import AppContext, ServerSettings
 from swarm.engine import Engine, ModelInfo
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import ScriptedEngine, call, calls, say
 from tools.base import ToolRegistry
 
@@ -39,9 +39,11 @@ async def app_client() -> AsyncIterator[httpx.AsyncClient]:
 
     @asynccontextmanager
     async def attach(ctx: AppContext) -> AsyncIterator[None]:
-        ctx.swarm = SwarmService(engine, ToolRegistry(), RunStore(":memory:"), SwarmLimits())
+        store = open_store(":memory:")
+        ctx.swarm = SwarmService(engine, ToolRegistry(), store, SwarmLimits())
         yield
         ctx.swarm = None
+        store.close()
 
     app = create_app(AppContext(ServerSettings(served_name="fake")), serving, attach)
     async with app.router.lifespan_context(app):

@@ -8,7 +8,7 @@ from pathlib import Path
 from swarm.engine import ChatRequest, ModelInfo
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import ScriptedEngine, Step, call, say
 from tests.tools.conftest import ARTICLE, LocalServer, Route
 from tools.base import ToolRegistry
@@ -55,10 +55,11 @@ async def test_sub_agent_searches_and_fetches(corpus: Path, http_server: LocalSe
     index = LocalDocsIndex(corpus, progress=False)
     fetch = FetchUrlTool(Guard(AllowList.parse(["127.0.0.1"])))  # test-only allow-list
     registry = ToolRegistry([WebSearchTool(index), fetch])
-    service = SwarmService(engine, registry, RunStore(":memory:"), SwarmLimits())
+    service = SwarmService(engine, registry, open_store(":memory:"), SwarmLimits())
 
     request = ChatRequest(messages=[{"role": "user", "content": "otters?"}])
     outputs = [item async for item in service.run(request, service.options(None))]
+    service.store.close()
 
     assert outputs, "the run produced nothing"
     sub_tools = tool_texts(engine.requests_for("researcher")[-1])

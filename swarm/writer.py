@@ -1,0 +1,207 @@
+"""The store's writer thread: every write, in order, batched into few transactions, off the loop.
+
+Events are queued the moment they are emitted; whatever has queued while the previous batch
+was being written goes into the next transaction (a fan-out's burst costs one commit). After a
+commit the batch's events are published on the bus (and, on PostgreSQL, announced by NOTIFY in
+the same transaction), so a follower only ever hears of events it can also read back.
+
+Between batches the thread renews the leases of the runs this replica drives and marks runs
+whose lease expired (their replica died) as `interrupted`, with a closing `run.failed` event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from swarm.bus import EventBus
+from swarm.events import EventType
+from swarm.ledger import RunStatus
+from swarm.sqldb import EVENTS_CHANNEL, Database
+from tools.base import Json
+
+log = logging.getLogger("kimi_swarm.store")
+
+_BATCH = 2000
+
+
+@dataclass(slots=True)
+class Events:
+    run_id: str
+    events: list[Json]
+
+
+@dataclass(slots=True)
+class RunRow:
+    run_id: str
+    status: str
+    record: Json
+    state: Json | None
+
+
+@dataclass(slots=True)
+class Result:
+    run_id: str
+    task_id: str
+    body: Json
+
+
+@dataclass(slots=True)
+class Barrier:
+    """Resolves once everything queued before it is committed."""
+
+
+Op = Events | RunRow | Result | Barrier
+
+
+class Writer:
+    def __init__(
+        self, db: Database, conn: Any, bus: EventBus, *, replica: str, lease_s: float
+    ) -> None:
+        self.db, self.conn, self.bus = db, conn, bus
+        self.replica, self.lease_s = replica, lease_s
+        self._queue: queue.SimpleQueue[tuple[Op, Future[None] | None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._main, name="swarm-store-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, op: Op, *, wait: bool = False) -> Future[None] | None:
+        fut: Future[None] | None = Future() if wait else None
+        self._queue.put((op, fut))
+        return fut
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _main(self) -> None:
+        next_tick = 0.0  # sweep once at start: runs a crashed process left 'running'
+        stop = False
+        while not stop:
+            batch, stop = self._take(max(0.0, next_tick - time.monotonic()))
+            if batch:
+                self._apply(batch)
+            if time.monotonic() >= next_tick:
+                self._leases()
+                next_tick = time.monotonic() + self.lease_s / 3
+
+    def _take(self, timeout: float) -> tuple[list[tuple[Op, Future[None] | None]], bool]:
+        """The next batch (what queued meanwhile, up to a bound) and whether `close` came."""
+        batch: list[tuple[Op, Future[None] | None]] = []
+        try:
+            item = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return batch, False
+        while item is not None:
+            batch.append(item)
+            if len(batch) >= _BATCH:
+                return batch, False
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return batch, False
+        return batch, True
+
+    def _apply(self, batch: list[tuple[Op, Future[None] | None]]) -> None:
+        published: dict[str, list[Json]] = {}
+        try:
+            with self.db.guard(self.conn), self.db.transaction(self.conn):
+                for op, _ in batch:
+                    self._write(op, published)
+                for run_id, events in published.items():
+                    last = events[-1]["sequence_number"]
+                    self.db.notify(self.conn, EVENTS_CHANNEL, f"{run_id} {last}")
+        except Exception as exc:
+            log.exception("run store write failed (%d queued writes lost)", len(batch))
+            for _, fut in batch:
+                if fut is not None:
+                    fut.set_exception(exc)
+            return
+        for run_id, events in published.items():
+            self.bus.publish_events(run_id, events)
+        for _, fut in batch:
+            if fut is not None:
+                fut.set_result(None)
+
+    def _write(self, op: Op, published: dict[str, list[Json]]) -> None:
+        q, conn = self.db.q, self.conn
+        if isinstance(op, Events):
+            cur = conn.cursor()
+            cur.executemany(
+                q("INSERT INTO events (run_id, seq, body) VALUES (?,?,?)"
+                  " ON CONFLICT (run_id, seq) DO NOTHING"),
+                [(op.run_id, e["sequence_number"], json.dumps(e)) for e in op.events],
+            )  # fmt: skip
+            cur.close()
+            published.setdefault(op.run_id, []).extend(op.events)
+        elif isinstance(op, RunRow):
+            now = time.time()
+            driving = op.status == RunStatus.RUNNING
+            conn.execute(
+                q("INSERT INTO runs (id, created, updated, status, record, state, replica,"
+                  " lease_until) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+                  " updated=excluded.updated, status=excluded.status, record=excluded.record,"
+                  " state=excluded.state, replica=excluded.replica,"
+                  " lease_until=excluded.lease_until"),
+                (op.run_id, now, now, op.status, json.dumps(op.record),
+                 None if op.state is None else json.dumps(op.state),
+                 self.replica if driving else None, now + self.lease_s if driving else None),
+            )  # fmt: skip
+        elif isinstance(op, Result):
+            conn.execute(
+                q("INSERT INTO results (run_id, task_id, body) VALUES (?,?,?)"
+                  " ON CONFLICT (run_id, task_id) DO UPDATE SET body=excluded.body"),
+                (op.run_id, op.task_id, json.dumps(op.body)),
+            )  # fmt: skip
+
+    def _leases(self) -> None:
+        """Renew ours; close runs whose replica stopped renewing (it died)."""
+        q, conn, now = self.db.q, self.conn, time.time()
+        published: dict[str, list[Json]] = {}
+        try:
+            with self.db.guard(conn), self.db.transaction(conn):
+                conn.execute(
+                    q("UPDATE runs SET lease_until=? WHERE replica=? AND status=?"),
+                    (now + self.lease_s, self.replica, str(RunStatus.RUNNING)),
+                )
+                lost = conn.execute(
+                    q("UPDATE runs SET status=?, updated=?, replica=NULL WHERE status=?"
+                      " AND (lease_until IS NULL OR lease_until < ?) RETURNING id"),
+                    (str(RunStatus.INTERRUPTED), now, str(RunStatus.RUNNING), now),
+                ).fetchall()  # fmt: skip
+                for (run_id,) in lost:
+                    event = self._interrupted(run_id, now)
+                    published[run_id] = [event]
+                    self.db.notify(conn, EVENTS_CHANNEL, f"{run_id} {event['sequence_number']}")
+        except Exception:
+            log.exception("run store lease upkeep failed")
+            return
+        for run_id, events in published.items():
+            log.warning("swarm run %s interrupted: its replica stopped renewing its lease", run_id)
+            self.bus.publish_events(run_id, events)
+
+    def _interrupted(self, run_id: str, now: float) -> Json:
+        q, conn = self.db.q, self.conn
+        (seq,) = conn.execute(
+            q("SELECT COALESCE(MAX(seq), -1) + 1 FROM events WHERE run_id=?"), (run_id,)
+        ).fetchone()
+        event: Json = {
+            "type": str(EventType.RUN_FAILED),
+            "sequence_number": seq,
+            "run_id": run_id,
+            "time": now,
+            "data": {
+                "status": str(RunStatus.INTERRUPTED),
+                "error": "the replica driving this run stopped (its lease expired); resume it",
+            },
+        }
+        conn.execute(
+            q("INSERT INTO events (run_id, seq, body) VALUES (?,?,?)"),
+            (run_id, seq, json.dumps(event)),
+        )
+        return event
