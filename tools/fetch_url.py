@@ -1,26 +1,24 @@
 """The `fetch_url(url, max_chars?)` tool: a guarded HTTP GET that returns readable text.
 
-Every hop (the first request and each redirect) is resolved and vetted by `Guard`,
-then sent to the vetted address with the original `Host` header and TLS server
-name, so DNS cannot be re-asked between the check and the connect. Size, time
-and redirect count are bounded; HTML becomes text (trafilatura), PDF via pypdf.
+Every hop (the first request and each redirect) is resolved, vetted and pinned by the
+outbound-address policy (`net`), so DNS cannot be re-asked between the check and the
+connect. Size, time and redirect count are bounded; HTML becomes text (trafilatura),
+PDF via pypdf.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, field
 
 import httpx
 
+from net import Fetcher, Hop, NetError, Policy, Refused, read_capped
 from tools.args import opt_int, req_str
 from tools.base import Json, ToolContext, ToolError, ToolResult, ToolSpec
 from tools.extract import html_title, html_to_text, pdf_to_text, tidy
-from tools.netguard import Guard
 
 MAX_CHARS = 100_000
-_HOST = re.compile(r"^[A-Za-z0-9._-]+$|^[0-9A-Fa-f:.]+$")  # a DNS name, IPv4 or IPv6 literal
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml")
 
 
@@ -63,23 +61,11 @@ def _spec(limits: FetchLimits) -> ToolSpec:
     )
 
 
-def _target(url: str) -> httpx.URL:
-    try:
-        target = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise ToolError(f"invalid URL {url!r} ({exc})") from exc
-    if target.scheme not in ("http", "https") or not target.host:
-        raise ToolError(f"only absolute http:// and https:// URLs can be fetched, not {url!r}")
-    if not _HOST.match(target.host):
-        raise ToolError(f"invalid URL {url!r} (bad host name)")
-    return target
-
-
 @dataclass(slots=True)
 class FetchUrlTool:
-    guard: Guard = field(default_factory=Guard)
+    policy: Policy = field(default_factory=Policy)
     limits: FetchLimits = field(default_factory=FetchLimits)
-    # Tests inject a transport; production uses httpx's default.
+    # Tests inject a transport (under the pinning one); production uses httpx's default.
     transport: httpx.AsyncBaseTransport | None = None
     spec: ToolSpec = field(init=False)
 
@@ -99,57 +85,30 @@ class FetchUrlTool:
 
     async def fetch(self, url: str, ctx: ToolContext) -> Page:
         """GET `url`, following at most `max_redirects` vetted redirects."""
+        try:
+            async with self._fetcher(ctx).open(url, {"Accept": "*/*"}) as hop:
+                return await self._page(hop)
+        except Refused as exc:
+            raise ToolError(f"{exc} (the operator can allow it with --tool-allow-host)") from exc
+        except NetError as exc:
+            raise ToolError(str(exc)) from exc
+
+    def _fetcher(self, ctx: ToolContext) -> Fetcher:
         timeout = httpx.Timeout(self.limits.timeout_s, connect=min(10.0, self.limits.timeout_s))
-        async with httpx.AsyncClient(
-            transport=self.transport, follow_redirects=False, trust_env=False, timeout=timeout
-        ) as client:
-            for _ in range(self.limits.max_redirects + 1):
-                target = _target(url)
-                port = target.port or (443 if target.scheme == "https" else 80)
-                address = await self.guard.vet(target.host, port, ctx.allow_hosts)
-                request = client.build_request(
-                    "GET",
-                    target.copy_with(host=address),
-                    headers={"Host": target.netloc.decode("ascii"), "Accept": "*/*"},
-                    extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
-                )
-                location = await self._send(client, request, url)
-                if isinstance(location, Page):
-                    return location
-                url = str(target.join(location))
-        raise ToolError(f"too many redirects (more than {self.limits.max_redirects})")
+        fetcher = Fetcher(self.policy, self.limits.max_redirects, timeout, self.transport)
+        return fetcher.allowing(ctx.allow_hosts)
 
-    async def _send(
-        self, client: httpx.AsyncClient, request: httpx.Request, url: str
-    ) -> Page | str:
-        """One hop: the page, or the redirect location to vet next."""
+    async def _page(self, hop: Hop) -> Page:
+        """The final answer as a `Page`; at most `max_bytes` are read (no error past that)."""
+        resp = hop.response
+        if resp.status_code >= 400:
+            raise ToolError(f"{hop.url} answered HTTP {resp.status_code} {resp.reason_phrase}")
         try:
-            resp = await client.send(request, stream=True)
+            body, truncated = await read_capped(resp, self.limits.max_bytes)
         except httpx.HTTPError as exc:
-            raise ToolError(f"could not fetch {url} ({type(exc).__name__}: {exc})") from exc
-        try:
-            if resp.is_redirect:
-                return resp.headers.get("location", "")
-            if resp.status_code >= 400:
-                raise ToolError(f"{url} answered HTTP {resp.status_code} {resp.reason_phrase}")
-            body, truncated = await self._read(resp)
-            kind = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-            return Page(url, kind, body, truncated, resp.charset_encoding)
-        except httpx.HTTPError as exc:
-            raise ToolError(f"the download of {url} failed ({type(exc).__name__})") from exc
-        finally:
-            await resp.aclose()
-
-    async def _read(self, resp: httpx.Response) -> tuple[bytes, bool]:
-        """At most `max_bytes` of the decoded body; stops reading (no error) past that."""
-        parts: list[bytes] = []
-        size = 0
-        async for part in resp.aiter_bytes():
-            parts.append(part)
-            size += len(part)
-            if size > self.limits.max_bytes:
-                return b"".join(parts)[: self.limits.max_bytes], True
-        return b"".join(parts), False
+            raise ToolError(f"the download of {hop.url} failed ({type(exc).__name__})") from exc
+        kind = resp.headers.get("content-type", "").split(";")[0].strip().lower()
+        return Page(hop.url, kind, body, truncated, resp.charset_encoding)
 
 
 def _to_text(page: Page) -> tuple[str, str]:

@@ -17,17 +17,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
 
+from net import AllowList, Policy
 from tools.base import Tool, ToolRegistry
 from tools.config import SearchBackend, ToolsConfig
 from tools.fetch_url import FetchUrlTool
 from tools.image_ops import ImageOpsTool
 from tools.mcp_tools import connect
-from tools.netguard import AllowList, Guard
 from tools.plugins import load_all
 from tools.python_tool import PythonTool
 from tools.search.base import SearchProvider
 from tools.search.local import LocalDocsIndex
-from tools.search.web import BraveProvider, SearxngProvider
+from tools.search.web import BraveProvider, SearxngProvider, search_client
 from tools.web_search import WebSearchTool
 
 log = logging.getLogger(__name__)
@@ -44,19 +44,19 @@ def make_search_provider(
         )
         index.refresh()
         return index
-    client = client or httpx.AsyncClient(timeout=15.0, trust_env=False)
     if backend is SearchBackend.SEARXNG:
         assert config.searxng_url  # checked by ToolsConfig
+        client = client or search_client(config.searxng_url)
         return SearxngProvider(config.searxng_url, client)
     assert config.brave_api_key
-    return BraveProvider(config.brave_api_key, client)
+    return BraveProvider(config.brave_api_key, client or search_client(None))
 
 
 def builtin_tools(config: ToolsConfig) -> list[Tool]:
-    guard = Guard(AllowList.parse(config.allow_hosts))
+    policy = Policy(AllowList.parse(config.allow_hosts))
     makers: dict[str, Callable[[], Tool]] = {
         "web_search": lambda: WebSearchTool(make_search_provider(config)),
-        "fetch_url": lambda: FetchUrlTool(guard, config.fetch),
+        "fetch_url": lambda: FetchUrlTool(policy, config.fetch),
         "python": lambda: PythonTool(config.sandbox, config.allow_unsandboxed),
         "image_ops": ImageOpsTool,
     }

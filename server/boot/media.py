@@ -30,8 +30,8 @@ FLAGS = (
          f"{_D.max_redirects}).", int, _D.max_redirects),
     Flag("--media-allow-private", "Let media URLs reach private and loopback addresses.",
          action="store_true"),
-    Flag("--media-allow-host", "A host media URLs may reach even if private (repeatable).",
-         action="append", metavar="HOST"),
+    Flag("--media-allow-host", "Host, address or network media URLs may reach even if private "
+         "(repeatable).", action="append", metavar="HOST"),
     Flag("--media-dir", "Folder whose files clients may reference as file:// media (off by "
          "default).", Path),
     Flag("--no-media-http", "Refuse http(s) media URLs (data: URLs only).", action="store_true"),

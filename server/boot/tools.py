@@ -19,8 +19,9 @@ FLAGS = (
     Flag("--searxng-url", "SearXNG base URL for web_search."),
     Flag("--brave-api-key", "Brave Search API key (env BRAVE_API_KEY).",
          default=os.environ.get("BRAVE_API_KEY")),
-    Flag("--tool-allow-host", "Host, address or network fetch_url and media fetching may reach "
-         "even if private or loopback (repeatable).", action="append", metavar="HOST"),
+    Flag("--tool-allow-host", "Host, address or network fetch_url may reach even if private or "
+         "loopback (repeatable; media URLs use --media-allow-host).", action="append",
+         metavar="HOST"),
     Flag("--python-allow-unsandboxed", "Let the python tool run without network/filesystem "
          "isolation when the kernel offers none (off: the tool refuses instead).",
          action="store_true"),

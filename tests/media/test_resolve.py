@@ -234,3 +234,39 @@ async def test_slow_server_times_out() -> None:
     assert (
         await _refused(_user(_image("http://img.example/a")), limits, _fetcher(limits, slow))
     ).code == "fetch_timeout"
+
+
+@pytest.mark.parametrize(
+    ("url", "answer"),
+    [
+        ("http://2130706433/a.png", None),  # 127.0.0.1 in decimal: never sent to DNS
+        ("http://0x7f.1/a.png", None),
+        ("http://127.1/a.png", None),
+        ("http://[::ffff:a9fe:a9fe]/a.png", None),  # mapped 169.254.169.254
+        ("http://img.example/a.png", "100.64.0.1"),  # shared address space (CGNAT)
+        ("http://img.example/a.png", "64:ff9b::a00:1"),  # NAT64 of 10.0.0.1
+        ("http://img.example/a.png", "2002:c0a8:101::1"),  # 6to4 of 192.168.1.1
+        ("http://img.example/a.png", "240.0.0.1"),  # reserved
+        ("http://img.example/a.png", "::"),  # unspecified
+    ],
+)
+async def test_every_spelling_of_a_private_address_is_refused(url: str, answer: str | None) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("no request may leave")
+
+    limits = MediaLimits()
+    http = _fetcher(limits, handler, {"img.example": answer} if answer else {})
+    err = await _refused(_user(_image(url)), limits, http)
+    assert (err.code, err.param) == ("forbidden_address", "messages[1].content[1]")
+
+
+async def test_allow_host_also_takes_networks() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=PNG)
+
+    limits = MediaLimits(allowed_hosts=frozenset({"10.0.0.0/8"}))
+    http = _fetcher(limits, handler, {"img.example": "10.0.0.7"})
+    await resolve_media(_user(_image("http://img.example/a.png")), limits, http=http)
+    other = _fetcher(limits, handler, {"img.example": "192.168.0.7"})
+    err = await _refused(_user(_image("http://img.example/a.png")), limits, other)
+    assert err.code == "forbidden_address"

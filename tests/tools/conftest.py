@@ -57,16 +57,18 @@ class Route:
 
 
 class LocalServer:
-    """Serves fixed routes; records every path it was asked for."""
+    """Serves fixed routes; records every path (and `Host` header) it was asked for."""
 
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[str] = []
+        self.host_headers: list[str | None] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.hits.append(self.path)
+                server.host_headers.append(self.headers.get("Host"))
                 route = server.routes.get(self.path, Route(404, b"not found"))
                 time.sleep(route.delay_s)
                 self.send_response(route.status)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from net import AllowList, Policy
 from tests.tools.conftest import ARTICLE, PDF, LocalServer, Route
 from tools.base import ToolContext, ToolRegistry
 from tools.fetch_url import FetchLimits, FetchUrlTool
-from tools.netguard import AllowList, Guard
 
 
 class LoopbackOnly(httpx.AsyncBaseTransport):
@@ -42,8 +42,8 @@ def make(
     resolver: dict[str, list[str]] | None = None, allow: tuple[str, ...] = ("127.0.0.1",), **limits
 ) -> tuple[ToolRegistry, LoopbackOnly]:
     transport = LoopbackOnly()
-    guard = Guard(AllowList.parse(allow), stub_resolver(resolver or {}))
-    tool = FetchUrlTool(guard, FetchLimits(**limits), transport)
+    policy = Policy(AllowList.parse(allow), stub_resolver(resolver or {}))
+    tool = FetchUrlTool(policy, FetchLimits(**limits), transport)
     return ToolRegistry([tool]), transport
 
 

@@ -1,4 +1,5 @@
-"""SearXNG and Brave providers through `httpx.MockTransport` (no network)."""
+"""SearXNG and Brave providers through `httpx.MockTransport`, and their address policy
+against a real server on 127.0.0.1 (no other network)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tests.tools.conftest import LocalServer, Route
 from tools.base import ToolContext, ToolRegistry
-from tools.search.web import BRAVE_URL, BraveProvider, SearxngProvider
+from tools.config import SearchBackend, ToolsConfig
+from tools.registry_factory import make_search_provider
+from tools.search.web import BRAVE_URL, BraveProvider, SearxngProvider, search_client
 from tools.web_search import WebSearchTool
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -84,3 +88,26 @@ async def test_brave_without_web_section_is_no_results() -> None:
         reg = ToolRegistry([WebSearchTool(BraveProvider("k", c))])
         result = await reg.invoke("web_search", {"query": "nothing"}, ToolContext())
     assert not result.is_error and result.text.startswith("No results")
+
+
+async def test_operator_configured_searxng_on_loopback_is_allowed(http_server: LocalServer) -> None:
+    results = {"results": [{"title": "Kelp", "url": "https://e.org/kelp", "content": "grows"}]}
+    http_server.routes["/search?q=kelp&format=json"] = Route(
+        body=json.dumps(results).encode(), content_type="application/json"
+    )
+    config = ToolsConfig(search_backend=SearchBackend.SEARXNG, searxng_url=http_server.url("/"))
+    provider = make_search_provider(config)
+    assert isinstance(provider, SearxngProvider)
+    async with provider.client:
+        hits = await provider.search("kelp", 3)
+    assert [h.url for h in hits] == ["https://e.org/kelp"]
+
+
+async def test_other_search_hosts_must_be_public(http_server: LocalServer) -> None:
+    """Brave's endpoint is not operator-configured: a private answer is refused unconnected."""
+    http_server.routes["/brave"] = Route(body=b"{}", content_type="application/json")
+    async with search_client(None) as c:
+        reg = ToolRegistry([WebSearchTool(BraveProvider("k", c, url=http_server.url("/brave")))])
+        result = await reg.invoke("web_search", {"query": "x"}, ToolContext())
+    assert result.is_error and "refusing to connect to '127.0.0.1'" in result.text
+    assert http_server.hits == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from net import AllowList, Policy
 from swarm.engine import ChatRequest, ModelInfo
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
@@ -13,7 +14,6 @@ from tests.fakes.scripted_engine import ScriptedEngine, Step, call, say
 from tests.tools.conftest import ARTICLE, LocalServer, Route
 from tools.base import ToolRegistry
 from tools.fetch_url import FetchUrlTool
-from tools.netguard import AllowList, Guard
 from tools.search.local import LocalDocsIndex
 from tools.web_search import WebSearchTool
 
@@ -53,7 +53,7 @@ async def test_sub_agent_searches_and_fetches(corpus: Path, http_server: LocalSe
         {"orchestrator": orchestrator, "researcher": researcher}, info=ModelInfo(name="kimi-test")
     )
     index = LocalDocsIndex(corpus, progress=False)
-    fetch = FetchUrlTool(Guard(AllowList.parse(["127.0.0.1"])))  # test-only allow-list
+    fetch = FetchUrlTool(Policy(AllowList.parse(["127.0.0.1"])))  # test-only allow-list
     registry = ToolRegistry([WebSearchTool(index), fetch])
     service = SwarmService(engine, registry, open_store(":memory:"), SwarmLimits())
 

@@ -1,7 +1,9 @@
 """Search back-ends over httpx: a SearXNG instance (JSON API) and the Brave Search API.
 
-The operator configures these URLs, so they are not subject to the private-address
-guard (a SearXNG on localhost is the usual set-up).
+Their client is `search_client`: the outbound-address policy (`net`) vets and pins every
+request. The SearXNG URL comes from the operator (`--searxng-url`), so its host is
+allow-listed: a SearXNG on localhost or the intranet is the usual set-up. Brave's API
+host is not, and must resolve to public addresses only. Redirects are not followed.
 """
 
 from __future__ import annotations
@@ -11,10 +13,20 @@ from typing import Any
 
 import httpx
 
+from net import AllowList, BadURL, NetError, Policy, host_of, parse_target, pinned_client
 from tools.base import ToolError
 from tools.search.base import SearchHit
 
 BRAVE_URL = "https://api.search.brave.com/res/v1/web/search"
+
+
+def search_client(endpoint: str | None, timeout_s: float = 15.0) -> httpx.AsyncClient:
+    """A pinned client that may also reach the operator-configured `endpoint`'s host."""
+    try:
+        hosts = [host_of(parse_target(endpoint))] if endpoint else []
+    except BadURL:
+        hosts = []  # each search then reports the bad URL as a tool error
+    return pinned_client(Policy(AllowList.parse(hosts)), timeout=timeout_s)
 
 
 async def _get_json(client: httpx.AsyncClient, url: str, **kwargs: Any) -> Any:
@@ -25,6 +37,8 @@ async def _get_json(client: httpx.AsyncClient, url: str, **kwargs: Any) -> Any:
         raise ToolError("the search provider timed out; try again later") from exc
     except httpx.HTTPError as exc:
         raise ToolError(f"the search provider is unreachable ({type(exc).__name__})") from exc
+    except NetError as exc:
+        raise ToolError(f"the search provider is unreachable ({exc})") from exc
     if resp.status_code == 429:
         raise ToolError("the search provider is rate limiting (HTTP 429); try again later")
     if resp.status_code >= 400:
