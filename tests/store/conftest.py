@@ -1,0 +1,33 @@
+"""A real PostgreSQL for the run-store tests: one server per session, one database per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.postgres import Postgres, start_postgres, unavailable
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    why = unavailable()
+    if why is not None:
+        pytest.skip(why)
+    pg = start_postgres()
+    yield pg
+    pg.stop()
+
+
+@pytest.fixture
+def pg_url(postgres: Postgres) -> Iterator[str]:
+    """A fresh, empty database on the session's server."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres.url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
