@@ -135,16 +135,22 @@ async def test_a_run_driven_on_one_replica_is_followed_and_cancelled_from_the_ot
                     seen.append({"run_id": item.run_id})  # type: ignore[union-attr]
                     started.set()
 
+        busy = asyncio.Event()  # both sub-agents are in their long tool call
+
         async def watch(run_id: str) -> list[Json]:
-            return [e async for e in on_b.follow(run_id)]
+            out: list[Json] = []
+            async for e in on_b.follow(run_id):
+                out.append(e)
+                if sum(x["type"] == "tool.called" for x in out) == 2:
+                    busy.set()
+            return out
 
         async with asyncio.TaskGroup() as tg:
             tg.create_task(drive())
             await started.wait()
             run_id = seen[0]["run_id"]
             watched = tg.create_task(watch(run_id))
-            while sum(e["type"] == "tool.called" for e in await b.events(run_id)) < 2:
-                await asyncio.sleep(0.05)  # both sub-agents are in their long tool call
+            await busy.wait()
             assert await on_b.cancel(run_id) is True
         events = watched.result()
         types = [e["type"] for e in events]
