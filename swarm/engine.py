@@ -61,6 +61,9 @@ class ChatRequest:
     # Engine-specific fields passed through untouched (e.g. vLLM's `top_k`).
     extra: Json = field(default_factory=dict)
     request_id: str = ""
+    # Calls with one key share long prefixes (one swarm run): a replicated engine keeps them on
+    # one replica, whose prefix cache holds them. "" = no affinity.
+    affinity_key: str = ""
     # False lets an engine deliver each choice whole (one delta) instead of token by token.
     stream: bool = True
 

@@ -88,6 +88,7 @@ class Run:
         stats = self.ledger.agents[key]
         index = stats.steps
         request.request_id = f"{self.run_id}/{stats.name}/{task or 0}/{index}"
+        request.affinity_key = self.run_id
         request.sampling = self.sampling
         with self.trace.chat(key, request) as span:
             turn = await with_retries(

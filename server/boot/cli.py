@@ -17,6 +17,7 @@ from server.boot.config import add_deploy_args, apply_config, document_env, expa
 from server.boot.flags import Flag, add_flags
 from server.boot.shutdown import run_server
 from server.context import AppContext, ServerSettings
+from server.engines.routing import Affinity
 from server.logs import setup_logging
 from server.tracing import shutdown_tracing, start_tracing
 from swarm.engine import Engine
@@ -31,10 +32,22 @@ Run `kimi-swarm serve --help` for every option."""
 
 OWN_FLAGS = (
     Flag("--upstream", "Serve through an existing OpenAI-compatible server at URL (e.g. "
-         "http://127.0.0.1:8001/v1) instead of starting an in-process vLLM engine.",
-         metavar="URL"),
+         "http://127.0.0.1:8001/v1) instead of starting an in-process vLLM engine. Repeat it "
+         "(or give a comma list) for a pool of replicas of one model: health-checked, least "
+         "outstanding requests, failed calls retried on another replica, run affinity.",
+         metavar="URL", action="append"),
     Flag("--upstream-api-key", "Bearer key for --upstream."),
     Flag("--upstream-model", "Model id at the upstream (default: the first one it lists)."),
+    Flag("--upstream-health-path", "What the pool probes on each replica: a path relative to "
+         "its URL (default 'models', which every OpenAI-compatible server answers) or from its "
+         "root ('/health', which also reports a dead vLLM engine).", default="models"),
+    Flag("--upstream-health-interval-s", "Seconds between health probes of each --upstream "
+         "replica (default 5).", float, 5.0),
+    Flag("--upstream-affinity-threshold", "A swarm run's calls stay on one replica (its prefix "
+         "cache) until that replica has this many more calls in flight than the least-loaded "
+         "one (default 32; -1 turns run affinity off).", int, 32),
+    Flag("--upstream-affinity-ratio", "...and at least this many times as many (default 1.5).",
+         float, 1.5),
     Flag("--max-request-mb", "Largest accepted request body in MiB (default 64).", float, 64.0),
     Flag("--heartbeat-s", "Seconds of silence before an SSE comment heartbeat (default 15).",
          float, 15.0),
@@ -146,12 +159,29 @@ def engine_factory(args: Namespace) -> AbstractAsyncContextManager[Engine]:
         from server.engines.upstream import UpstreamEngine
 
         return UpstreamEngine.start(
-            args.upstream,
+            upstream_urls(args),
             api_key=args.upstream_api_key,
             model=args.upstream_model,
             served_name=served_name(args),
+            health_interval_s=args.upstream_health_interval_s,
+            health_path=args.upstream_health_path,
+            affinity=affinity(args),
         )
     return _vllm(args)
+
+
+def upstream_urls(args: Namespace) -> list[str]:
+    """--upstream given once, repeated, or as comma lists: one URL per replica."""
+    return [url.strip() for arg in args.upstream for url in arg.split(",") if url.strip()]
+
+
+def affinity(args: Namespace) -> Affinity:
+    threshold = args.upstream_affinity_threshold
+    return Affinity(
+        abs_threshold=max(threshold, 0),
+        rel_threshold=args.upstream_affinity_ratio,
+        enabled=threshold >= 0,
+    )
 
 
 @asynccontextmanager

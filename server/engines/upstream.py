@@ -1,16 +1,24 @@
-"""An upstream OpenAI-compatible server (vLLM, SGLang, a hosted API) behind the engine interface."""
+"""Upstream OpenAI-compatible servers (vLLM, SGLang, a hosted API) behind the engine interface.
+
+One or more replicas of the same model form a pool: health-checked, least outstanding
+requests, a failed call (no connection, 5xx, 429, before any byte streamed) retried on
+another replica, and run affinity (server/engines/routing.py). With one replica this is a
+plain client that retries with back-off and honours `Retry-After`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 
+from server.engines.replica import Replica, replica_name
+from server.engines.routing import Affinity, Router
 from server.engines.vllm_convert import (
     deltas_from_response,
     events_from_sse_line,
@@ -20,21 +28,30 @@ from swarm.engine import ChatRequest, EngineEvent, ModelInfo
 from swarm.errors import EngineRejected, EngineUnavailable
 
 log = logging.getLogger("kimi_swarm.upstream")
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=60.0, pool=60.0)
+
+
+def retryable(status: int) -> bool:
+    """Overload and server errors; 501 (not implemented) would fail the same everywhere."""
+    return status == 429 or (status >= 500 and status != 501)
 
 
 class UpstreamEngine:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        replicas: Sequence[Replica],
         info: ModelInfo,
         upstream_model: str,
         *,
         max_retries: int = 4,
         backoff_s: float = 0.5,
         max_backoff_s: float = 20.0,
+        affinity: Affinity | None = None,
     ) -> None:
-        self._client = client
+        if not replicas:
+            raise ValueError("an upstream engine needs at least one replica")
+        self.replicas = list(replicas)
+        self.router: Router[Replica] = Router(affinity)
         self._info = info
         self._model = upstream_model
         self.max_retries = max_retries
@@ -49,40 +66,65 @@ class UpstreamEngine:
     @asynccontextmanager
     async def start(
         cls,
-        base_url: str,
+        base_urls: str | Sequence[str],
         *,
         api_key: str | None = None,
         model: str | None = None,
         served_name: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        health_interval_s: float = 5.0,
+        health_path: str = "models",
+        affinity: Affinity | None = None,
     ) -> AsyncIterator[UpstreamEngine]:
+        """Open a client per replica, probe them, then re-probe every `health_interval_s`."""
+        urls = list(dict.fromkeys([base_urls] if isinstance(base_urls, str) else base_urls))
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        timeout = httpx.Timeout(connect=10.0, read=600.0, write=60.0, pool=60.0)
-        async with httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/",
-            headers=headers,
-            timeout=timeout,
-            transport=transport,
-        ) as client:
-            engine = cls(client, ModelInfo(name=served_name or model or "upstream"), model or "")
+        async with AsyncExitStack() as stack:
+            replicas = []
+            for url in urls:
+                client = httpx.AsyncClient(
+                    base_url=url.rstrip("/") + "/",
+                    headers=headers,
+                    timeout=TIMEOUT,
+                    transport=transport,
+                )
+                await stack.enter_async_context(client)
+                replicas.append(Replica(client, replica_name(url), health_path))
+            info = ModelInfo(name=served_name or model or "upstream")
+            engine = cls(replicas, info, model or "", affinity=affinity)
+            await engine.check_health()
             if not model:
                 engine._model = await engine._first_model()
                 engine._info = ModelInfo(name=served_name or engine._model)
-            yield engine
+            async with asyncio.TaskGroup() as tg:
+                watcher = tg.create_task(engine._watch(health_interval_s))
+                try:
+                    yield engine
+                finally:
+                    watcher.cancel()
 
-    async def _first_model(self) -> str:
-        resp = await self._send("GET", "models", None)
-        try:
-            return str(resp.json()["data"][0]["id"])
-        except (ValueError, KeyError, IndexError) as exc:
-            raise EngineUnavailable("upstream /models listed no model") from exc
+    async def check_health(self) -> None:
+        """Probe every replica once, concurrently."""
+        async with asyncio.TaskGroup() as tg:
+            for replica in self.replicas:
+                tg.create_task(replica.probe())
+
+    async def _watch(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            await self.check_health()
 
     async def healthy(self) -> bool:
-        try:
-            resp = await self._client.get("models")
-        except httpx.HTTPError:
-            return False
-        return resp.status_code == 200
+        """At least one replica in rotation (as of the last probe or call)."""
+        return any(r.healthy for r in self.replicas)
+
+    async def _first_model(self) -> str:
+        async with self._open("GET", "models", None) as resp:
+            await resp.aread()
+            try:
+                return str(resp.json()["data"][0]["id"])
+            except (ValueError, KeyError, IndexError) as exc:
+                raise EngineUnavailable("upstream /models listed no model") from exc
 
     def stream(self, request: ChatRequest) -> AsyncGenerator[EngineEvent, None]:
         return self._stream(request)
@@ -90,68 +132,82 @@ class UpstreamEngine:
     async def _stream(self, request: ChatRequest) -> AsyncGenerator[EngineEvent, None]:
         body = to_openai_body(request, self._model)
         body.pop("request_id", None)
-        if not request.stream:
-            resp = await self._send("POST", "chat/completions", body)
-            try:
-                reply = resp.json()
-            except ValueError as exc:
-                raise EngineUnavailable("upstream answered a body that is not JSON") from exc
-            for event in deltas_from_response(reply):
-                yield event
-            return
+        # vLLM adopts X-Request-Id as its own request id: logs line up across both servers.
+        headers = {"X-Request-Id": request.request_id} if request.request_id else None
         ended = False
-        async with self._open_stream(body) as resp:
-            try:
-                async for line in resp.aiter_lines():
-                    ended = ended or line.strip() == "data: [DONE]"
-                    for event in events_from_sse_line(line):
-                        ended = ended or bool(getattr(event, "finish_reason", None))
-                        yield event
-            except httpx.TransportError as exc:  # read timeout, connection reset mid-stream
-                raise EngineUnavailable(f"upstream stream broke: {_describe(exc)}") from exc
+        async with self._open(
+            "POST", "chat/completions", body, key=request.affinity_key, headers=headers
+        ) as resp:
+            if not request.stream:
+                await resp.aread()
+                try:
+                    reply = resp.json()
+                except ValueError as exc:
+                    raise EngineUnavailable("upstream answered a body that is not JSON") from exc
+                for event in deltas_from_response(reply):
+                    yield event
+                return
+            async for line in resp.aiter_lines():
+                ended = ended or line.strip() == "data: [DONE]"
+                for event in events_from_sse_line(line):
+                    ended = ended or bool(getattr(event, "finish_reason", None))
+                    yield event
         if not ended:
             raise EngineUnavailable("upstream stream ended before its finish reason")
 
     @asynccontextmanager
-    async def _open_stream(self, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
+    async def _open(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        key: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """A response with a non-retryable status, from the first replica that gives one."""
+        tried: set[Replica] = set()
         for attempt in range(self.max_retries + 1):
-            req = self._client.build_request("POST", "chat/completions", json=body)
-            try:
-                resp = await self._client.send(req, stream=True)
-            except httpx.TransportError as exc:
-                if attempt == self.max_retries:
-                    raise EngineUnavailable(f"upstream unreachable: {_describe(exc)}") from exc
-                await asyncio.sleep(self._delay(attempt, None))
-                continue
-            if resp.status_code in RETRY_STATUSES and attempt < self.max_retries:
-                await resp.aclose()
-                await asyncio.sleep(self._delay(attempt, resp))
-                continue
-            try:
-                if resp.status_code >= 400:
-                    await resp.aread()
-                    raise _http_error(resp)
-                yield resp
-            finally:
-                await resp.aclose()
-            return
-
-    async def _send(self, method: str, path: str, body: dict[str, Any] | None) -> httpx.Response:
-        for attempt in range(self.max_retries + 1):
-            try:
-                resp = await self._client.request(method, path, json=body)
-            except httpx.TransportError as exc:
-                if attempt == self.max_retries:
-                    raise EngineUnavailable(f"upstream unreachable: {_describe(exc)}") from exc
-                await asyncio.sleep(self._delay(attempt, None))
-                continue
-            if resp.status_code in RETRY_STATUSES and attempt < self.max_retries:
-                await asyncio.sleep(self._delay(attempt, resp))
-                continue
-            if resp.status_code >= 400:
-                raise _http_error(resp)
-            return resp
+            last = attempt == self.max_retries
+            choice = self.router.choose(self.replicas, key, tried)
+            replica = choice.replica
+            if choice.spilled and (home := self.router.home_of(key)) is not None:
+                home.spilled_from()
+            with replica.busy():
+                request = replica.client.build_request(method, path, json=body, headers=headers)
+                resp: httpx.Response | None
+                try:
+                    resp = await replica.client.send(request, stream=True)
+                except httpx.TransportError as exc:
+                    replica.failed("transport")
+                    if last:
+                        raise EngineUnavailable(f"upstream unreachable: {_describe(exc)}") from exc
+                    resp = None
+                if resp is not None and not (retryable(resp.status_code) and not last):
+                    async with _closing(replica, resp):
+                        if resp.status_code >= 400:
+                            if retryable(resp.status_code):
+                                replica.failed("status")
+                            await resp.aread()
+                            raise _http_error(resp)
+                        yield resp
+                    return
+                if resp is not None:
+                    replica.failed("status")
+                    await resp.aclose()
+            await self._before_retry(attempt, resp, tried, replica)
         raise EngineUnavailable("upstream retries exhausted")  # pragma: no cover - loop returns
+
+    async def _before_retry(
+        self, attempt: int, resp: httpx.Response | None, tried: set[Replica], failed: Replica
+    ) -> None:
+        """Fail over at once while a healthy replica is untried; else back off, then start over."""
+        tried.add(failed)
+        if any(r.healthy and r not in tried for r in self.replicas):
+            log.info("upstream %s failed; retrying on another replica", failed.name)
+            return
+        tried.clear()
+        await asyncio.sleep(self._delay(attempt, resp))
 
     def _delay(self, attempt: int, resp: httpx.Response | None) -> float:
         """Retry-After when the upstream gives one, else capped exponential back-off with jitter."""
@@ -166,7 +222,20 @@ class UpstreamEngine:
         return base * (0.5 + random.random() / 2)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        for replica in self.replicas:
+            await replica.client.aclose()
+
+
+@asynccontextmanager
+async def _closing(replica: Replica, resp: httpx.Response) -> AsyncIterator[None]:
+    """Closes the response; a stream that breaks mid-way is an unavailable engine."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        replica.failed("transport")
+        raise EngineUnavailable(f"upstream stream broke: {_describe(exc)}") from exc
+    finally:
+        await resp.aclose()
 
 
 def _describe(exc: httpx.HTTPError) -> str:

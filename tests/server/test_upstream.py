@@ -7,8 +7,9 @@ import json
 import httpx
 import pytest
 
+from server.engines.replica import Replica
 from server.engines.upstream import UpstreamEngine
-from swarm.engine import ChatRequest, Delta, Usage
+from swarm.engine import ChatRequest, Delta, ModelInfo, Usage
 from swarm.errors import EngineRejected, EngineUnavailable
 
 REPLY = {
@@ -28,10 +29,8 @@ SSE = (
 
 def _engine(handler: object, **kw: float) -> UpstreamEngine:
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://up/v1/")  # type: ignore[arg-type]
-    from swarm.engine import ModelInfo
-
-    engine = UpstreamEngine(client, ModelInfo(name="m"), "m", backoff_s=0.001, **kw)  # type: ignore[arg-type]
-    return engine
+    replica = Replica(client, "http://up/v1")
+    return UpstreamEngine([replica], ModelInfo(name="m"), "m", backoff_s=0.001, **kw)  # type: ignore[arg-type]
 
 
 async def _all(engine: UpstreamEngine, stream: bool) -> list[object]:
