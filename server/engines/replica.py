@@ -44,6 +44,10 @@ class Replica:
         self.requests = 0
         HEALTHY.labels(name).set(1)
         OUTSTANDING.labels(name).set(0)
+        REQUESTS.labels(name)  # every series exists (at 0) from the start
+        SPILLS.labels(name)
+        for kind in ("transport", "status"):
+            FAILURES.labels(name, kind)
 
     def __repr__(self) -> str:
         return f"Replica({self.name!r}, healthy={self.healthy}, outstanding={self.outstanding})"
