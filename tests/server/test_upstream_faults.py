@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from server.engines.replica import Replica
 from server.engines.upstream import UpstreamEngine
 from swarm.engine import ChatRequest, ModelInfo
 from swarm.errors import EngineUnavailable
@@ -36,7 +37,9 @@ def _engine(error: Exception | None) -> UpstreamEngine:
         )
 
     client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://up/v1/")
-    return UpstreamEngine(client, ModelInfo(name="m"), "m", backoff_s=0.001)
+    return UpstreamEngine(
+        [Replica(client, "http://up/v1")], ModelInfo(name="m"), "m", backoff_s=0.001
+    )
 
 
 @pytest.mark.parametrize(
