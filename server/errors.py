@@ -10,6 +10,8 @@ from swarm.errors import (
     EngineRejected,
     EngineUnavailable,
     InvalidRequest,
+    Overloaded,
+    RunTimedOut,
     SwarmError,
 )
 
@@ -62,6 +64,16 @@ def to_api_error(exc: BaseException) -> ApiError:
             code="engine_unavailable",
             headers={"Retry-After": "1"},
         )
+    if isinstance(exc, Overloaded):
+        return ApiError(
+            429,
+            exc.message,
+            type="rate_limit_error",
+            code="rate_limit_exceeded",
+            headers={"Retry-After": str(exc.retry_after_s)},
+        )
+    if isinstance(exc, RunTimedOut):
+        return ApiError(504, str(exc), type="server_error", code="run_timeout")
     if isinstance(exc, SwarmError):
         return ApiError(500, str(exc), type="server_error")
     log.exception("unhandled error", exc_info=exc)

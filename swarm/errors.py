@@ -8,7 +8,9 @@ SwarmError
 │   └── EngineUnavailable backend down or overloaded (infrastructure, 5xx/503)
 ├── ModelBehaviourError  the model produced something unusable (fed back to it as data)
 ├── ToolError            a tool failed (fed back to the model as data)
-└── InvalidRequest       a request option is invalid (a 400 naming the param)
+├── InvalidRequest       a request option is invalid (a 400 naming the param)
+├── Overloaded           the server is at capacity (a 429 with Retry-After)
+└── RunTimedOut          a run outlived its wall-clock limit and answer grace (a 504)
 """
 
 from __future__ import annotations
@@ -59,3 +61,16 @@ class InvalidRequest(SwarmError):
         super().__init__(message)
         self.message = message
         self.param = param
+
+
+class Overloaded(SwarmError):
+    """The server is at capacity; retry after `retry_after_s` (a 429)."""
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after_s = retry_after_s
+
+
+class RunTimedOut(SwarmError):
+    """The run's wall-clock limit (plus the answer's grace period) ran out (a 504)."""

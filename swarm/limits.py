@@ -47,9 +47,17 @@ class SwarmLimits:
     max_concurrent: int = 16
     max_orchestrator_steps: int = 15
     max_subagent_steps: int = 100
-    token_budget: int | None = None
-    timeout_s: float | None = None
-    subagent_timeout_s: float | None = None
+    # On by default; None (flag value `none`) lifts a limit.
+    token_budget: int | None = 2_000_000
+    timeout_s: float | None = 900.0
+    subagent_timeout_s: float | None = 300.0
+    # After the run's wall-clock limit, the orchestrator has this long to write its answer.
+    answer_grace_s: float = 30.0
+    # Server-wide: engine calls in flight across all runs (shared fairly), runs at once,
+    # and runs waiting for a slot (beyond that: 429 with Retry-After).
+    max_engine_calls: int = 256
+    max_runs: int = 64
+    max_queued_runs: int = 256
     # None: chosen per model by `default_tool_mode`.
     tool_mode: ToolMode | None = None
     # Sub-agent answers shorter than this get one continuation turn.
@@ -66,6 +74,10 @@ class SwarmLimits:
     lease_s: float = 10.0
 
     def __post_init__(self) -> None:
+        for name in ("max_engine_calls", "max_runs", "answer_grace_s"):
+            _check_positive(name, getattr(self, name), ValueError)
+        if self.max_queued_runs < 0:
+            raise ValueError("max_queued_runs must be >= 0")
         for name in ("max_subagents", "max_concurrent", "max_orchestrator_steps"):
             _check_positive(name, getattr(self, name), ValueError)
         _check_positive("max_subagent_steps", self.max_subagent_steps, ValueError)
@@ -97,6 +109,7 @@ class SwarmOptions:
     max_malformed_retries: int
     # Resume this run (otherwise detected from the client's tool-result ids).
     run_id: str | None = None
+    answer_grace_s: float = 30.0
 
 
 _INT_CAPS = ("max_subagents", "max_concurrent", "max_orchestrator_steps", "max_subagent_steps")

@@ -16,3 +16,8 @@ CRITICAL_STEPS = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
 )
 ENGINE_RETRIES = Counter("swarm_engine_retries", "Engine calls retried after a transient error.")
+ENGINE_CALLS_WAITING = Gauge(
+    "swarm_engine_calls_waiting", "Swarm engine calls waiting for a server-wide slot."
+)
+RUNS_QUEUED = Gauge("swarm_runs_queued", "Swarm runs waiting for admission.")
+RUNS_REJECTED = Counter("swarm_runs_rejected", "Swarm runs refused with 429 (queue full).")

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from swarm import prompts
-from swarm.engine import ChatRequest
+from swarm.engine import ChatRequest, Usage
 from swarm.errors import ModelBehaviourError
 from swarm.events import EventType
 from swarm.fanout import fan_out
@@ -127,7 +128,22 @@ class Orchestrator:
             self.state.messages.append(
                 {"role": "user", "content": prompts.FORCE_FINAL.format(why=forced)}
             )
-        turn = await self.run.step(ORCHESTRATOR, None, self._request(forced is not None))
+        request = self._request(forced is not None)
+        # Up to the deadline the model may keep working; past it, the one forced answer call
+        # runs in the grace period (bounded by the run's own timeout, swarm/session.py).
+        timer = asyncio.timeout_at(None if forced is not None else self.run.deadline)
+        try:
+            async with timer:
+                turn = await self.run.step(ORCHESTRATOR, None, request)
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            # The cut call was a step (its engine work is gone); the next one is forced,
+            # as budget_reason() now names the deadline.
+            self.run.ledger.record_step(ORCHESTRATOR, Usage())
+            self.run.ledger.close_stage([])
+            self.state.steps += 1
+            return Continue()
         self.state.steps += 1
         return await self._act(turn, forced is not None)
 

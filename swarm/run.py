@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from swarm.engine import ChatRequest, Engine, Sampling
 from swarm.events import EventLog, EventType
+from swarm.gate import FairGate
 from swarm.ledger import Ledger
 from swarm.limits import SwarmOptions, ToolMode
 from swarm.protocol_tools import AgentSpec
@@ -48,6 +50,8 @@ class Run:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Where each finished sub-agent result is kept (None: nowhere, e.g. a bare test run).
     store: RunStore | None = None
+    # The server-wide cap on engine calls in flight, shared fairly across runs (None: no cap).
+    gate: FairGate | None = None
     # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).
     _schemas: dict[str, list[Json]] = field(default_factory=dict)
     _tool_context: ToolContext | None = None
@@ -89,10 +93,10 @@ class Run:
         index = stats.steps
         request.request_id = f"{self.run_id}/{stats.name}/{task or 0}/{index}"
         request.affinity_key = self.run_id
-        request.sampling = self.sampling
+        request.sampling = self._capped(self.sampling)
         with self.trace.chat(key, request) as span:
             turn = await with_retries(
-                lambda: collect(self.engine, request),
+                lambda: self._call(request),
                 self.retry,
                 what=request.request_id,
                 deadline=self.deadline,
@@ -112,6 +116,22 @@ class Run:
             },
         )
         return turn
+
+    def _capped(self, sampling: Sampling) -> Sampling:
+        """The sampling with `max_tokens` at most the run's remaining token budget."""
+        budget = self.options.token_budget
+        if budget is None:
+            return sampling
+        left = max(1, budget - self.ledger.usage().total_tokens)
+        if sampling.max_tokens is not None and sampling.max_tokens <= left:
+            return sampling
+        return dataclasses.replace(sampling, max_tokens=left)
+
+    async def _call(self, request: ChatRequest) -> Turn:
+        if self.gate is None:
+            return await collect(self.engine, request)
+        async with self.gate.slot(self.run_id):
+            return await collect(self.engine, request)
 
 
 def media_parts(messages: list[Json]) -> dict[str, list[Json]]:

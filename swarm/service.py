@@ -11,10 +11,12 @@ from typing import Any
 from opentelemetry.context import Context
 
 from swarm import log_context
+from swarm.admission import Admission
 from swarm.bus import cancel_topic
 from swarm.engine import ChatRequest, Engine
 from swarm.events import TERMINAL, EventLog
 from swarm.follow import follow
+from swarm.gate import FairGate
 from swarm.ledger import Ledger, RunStatus
 from swarm.limits import SwarmLimits, SwarmOptions, parse_options
 from swarm.orchestrator import OrchestratorState, initial_messages
@@ -52,6 +54,9 @@ class SwarmService:
         self.store = store
         self.limits = limits
         self._live: dict[str, tuple[RunSession, asyncio.Task[Any]]] = {}
+        # Server-wide: engine calls in flight (shared fairly by run) and runs admitted.
+        self.gate = FairGate(limits.max_engine_calls)
+        self.admission = Admission(limits.max_runs, limits.max_queued_runs)
 
     def options(self, raw: dict[str, Any] | None) -> SwarmOptions:
         return parse_options(raw, self.limits, self.engine.info)
@@ -74,7 +79,11 @@ class SwarmService:
         emit: Emit[SwarmOutput],
         parent: Context | None,
     ) -> None:
-        session = await self._open(request, options, emit)
+        session = await self._open(request, options, emit)  # a bad resume: 400 before queueing
+        async with self.admission.enter():
+            await self._drive_admitted(session, parent)
+
+    async def _drive_admitted(self, session: RunSession, parent: Context | None) -> None:
         run_id = session.run.run_id
         session.run.trace = RunTrace(self.trace, run_id, self.engine.info.name, parent)
         log_context.bind(run_id, ORCHESTRATOR)  # this task is the run's own
@@ -170,6 +179,7 @@ class SwarmService:
             semaphore=asyncio.Semaphore(options.max_concurrent),
             retry=RetryPolicy(self.limits.engine_retries, self.limits.engine_retry_backoff_s),
             store=self.store,
+            gate=self.gate,
         )
 
     async def _resume(

@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from swarm import metrics
 from swarm.engine import Delta, ToolCallDelta, Usage
+from swarm.errors import RunTimedOut
 from swarm.events import EventType
 from swarm.ledger import RunStatus, RunSummary
 from swarm.orchestrator import AwaitClient, Finish, Orchestrator, OrchestratorState
@@ -72,6 +73,9 @@ class RunSession:
         run = self.run
         if run.options.timeout_s is not None:
             run.deadline = asyncio.get_running_loop().time() + run.options.timeout_s
+        # The one timeout around the run: the deadline plus the answer's grace period.
+        hard = None if run.deadline is None else run.deadline + run.options.answer_grace_s
+        timer = asyncio.timeout_at(hard)
         try:
             self.checkpoint()
             await self.store.flush()  # readable from any replica before its id goes out
@@ -81,7 +85,15 @@ class RunSession:
                 resumed=self.resumed,
                 tool_mode=str(run.options.tool_mode),
             )
-            outcome = await Orchestrator(run, self.state, self.checkpoint).loop(self.done)
+            async with timer:
+                outcome = await Orchestrator(run, self.state, self.checkpoint).loop(self.done)
+        except TimeoutError as exc:
+            if not timer.expired():
+                self._end(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
+                raise
+            why = f"wall-clock limit of {run.options.timeout_s:g} s reached (no answer in time)"
+            self._end(RunStatus.FAILED, why)
+            raise RunTimedOut(why) from exc
         except asyncio.CancelledError:
             self._end(RunStatus.CANCELLED, "run cancelled")
             if not self.cancel_requested:

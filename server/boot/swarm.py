@@ -22,6 +22,18 @@ from tools.base import ToolRegistry
 log = logging.getLogger("kimi_swarm.swarm")
 
 _D = SwarmLimits()
+
+
+def _or_none(kind: Callable[[str], object]) -> Callable[[str], object]:
+    """A flag type that also takes `none` (lifting the limit)."""
+
+    def parse(text: str) -> object:
+        return None if text.strip().lower() == "none" else kind(text)
+
+    parse.__name__ = getattr(kind, "__name__", "value")  # argparse names it in errors
+    return parse
+
+
 # (flag suffix, SwarmLimits field, type, help); the default comes from SwarmLimits.
 _LIMITS: list[tuple[str, str, Callable[[str], object], str]] = [
     ("max-subagents", "max_subagents", int, "sub-agents one run may create"),
@@ -30,9 +42,19 @@ _LIMITS: list[tuple[str, str, Callable[[str], object], str]] = [
     ("max-orchestrator-steps", "max_orchestrator_steps", int,
      "model calls of the orchestrator per run"),
     ("max-subagent-steps", "max_subagent_steps", int, "model calls per sub-agent task"),
-    ("token-budget", "token_budget", int, "total tokens (all agents) per run; unset = unlimited"),
-    ("timeout-s", "timeout_s", float, "wall-clock limit per run in seconds; unset = none"),
-    ("subagent-timeout-s", "subagent_timeout_s", float, "wall-clock limit per sub-agent task"),
+    ("token-budget", "token_budget", _or_none(int),
+     "total tokens (all agents) per run, also capping each call's max_tokens; 'none' = no limit"),
+    ("timeout-s", "timeout_s", _or_none(float),
+     "wall-clock limit per run in seconds (cancels calls in flight); 'none' = no limit"),
+    ("subagent-timeout-s", "subagent_timeout_s", _or_none(float),
+     "wall-clock limit per sub-agent task; 'none' = no limit"),
+    ("answer-grace-s", "answer_grace_s", float,
+     "seconds the orchestrator gets to answer once the run's time is up"),
+    ("max-engine-calls", "max_engine_calls", int,
+     "engine calls in flight across all runs (shared fairly between runs)"),
+    ("max-runs", "max_runs", int, "swarm runs at once (the rest queue)"),
+    ("max-queued-runs", "max_queued_runs", int,
+     "swarm runs waiting for a slot; beyond it a run gets 429 with Retry-After"),
     ("min-answer-chars", "min_answer_chars", int,
      "shorter sub-agent answers get one continuation turn"),
     ("max-malformed-retries", "max_malformed_retries", int,

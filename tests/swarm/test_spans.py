@@ -12,9 +12,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from swarm.engine import ChatRequest
+from swarm.limits import SwarmLimits
 from swarm.telemetry import TraceConfig
 from tests.fakes.scripted_engine import Step, call, calls, say
 from tests.swarm.conftest import Harness, make_harness, task_text
+
+# No token budget: calls keep max_tokens unset, so the snapshot's attributes stay fixed.
+NO_BUDGET = SwarmLimits(token_budget=None)
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PARENT_ID = "b7ad6b7169203331"
@@ -45,7 +49,7 @@ def exporter() -> Iterator[InMemorySpanExporter]:
 
 
 def traced(exporter: InMemorySpanExporter, capture: bool) -> Harness:
-    harness = make_harness({"orchestrator": ORCH, "adder": adder})
+    harness = make_harness({"orchestrator": ORCH, "adder": adder}, limits=NO_BUDGET)
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     harness.service.trace = TraceConfig(provider.get_tracer("test"), "vllm", capture)
@@ -185,6 +189,6 @@ async def test_failed_task_marks_its_span(exporter: InMemorySpanExporter) -> Non
 
 
 async def test_tracing_off_opens_no_span(exporter: InMemorySpanExporter) -> None:
-    harness = make_harness({"orchestrator": ORCH, "adder": adder})
+    harness = make_harness({"orchestrator": ORCH, "adder": adder}, limits=NO_BUDGET)
     assert await run_traced(harness)
     assert exporter.get_finished_spans() == ()
