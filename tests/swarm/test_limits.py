@@ -19,7 +19,7 @@ from swarm.errors import RunTimedOut
 from swarm.gate import FairGate
 from swarm.limits import SwarmLimits, SwarmOptions
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import ScriptedEngine, Step, call, calls, say
 from tests.swarm.conftest import Harness, make_harness
 from tools.base import ToolRegistry
@@ -131,9 +131,11 @@ async def app_client(
 
     @asynccontextmanager
     async def attach(ctx: AppContext) -> AsyncIterator[None]:
-        ctx.swarm = SwarmService(engine, ToolRegistry(), RunStore(":memory:"), limits)
+        store = open_store(":memory:")
+        ctx.swarm = SwarmService(engine, ToolRegistry(), store, limits)
         yield
         ctx.swarm = None
+        store.close()
 
     app = create_app(AppContext(ServerSettings(served_name="fake")), serving, attach)
     async with app.router.lifespan_context(app):
