@@ -1,0 +1,92 @@
+"""The live trace page in a real Chromium, following a scripted swarm run over real HTTP."""
+
+from __future__ import annotations
+
+import httpx
+from playwright.sync_api import Browser, Page, expect
+
+from swarm.engine import ChatRequest
+from swarm.limits import SwarmLimits
+from tests.browser.live_app import live_server
+from tests.fakes.scripted_engine import Step, call, calls, say
+
+TASKS = 6
+ORCH = [
+    call("create_subagent", {"name": "w", "system_prompt": "Work.", "tools": ["gate", "add"]}),
+    calls(*(("assign_task", {"agent": "w", "task": str(n)}) for n in range(TASKS))),
+    say("all done"),
+]
+
+
+def worker(request: ChatRequest, turn: int) -> Step:
+    """Wait at the gate, add, then answer."""
+    n = int(request.messages[1]["content"])
+    if turn == 0:
+        return call("gate", {})
+    if turn == 1:
+        return call("add", {"a": n, "b": 100})
+    return say(f"task {n} is done")
+
+
+SCRIPTS = {"orchestrator": ORCH, "w": worker}
+
+
+def enter_key(page: Page, key: str) -> None:
+    expect(page.locator("#key-form")).to_be_visible()
+    page.fill("#key-input", key)
+    page.click("#key-form button[type=submit]")
+
+
+def test_page_follows_a_live_run_with_api_keys_on(browser: Browser) -> None:
+    limits = SwarmLimits(max_concurrent=4)
+    with live_server(SCRIPTS, api_key="sekret", limits=limits) as server:
+        page = browser.new_page()
+        with server.swarm_request() as run_id:
+            page.goto(f"{server.url}/runs/{run_id}")
+            enter_key(page, "sekret")  # the first read answered 401: the page asks once
+            rows = page.locator("#rows .row[data-id^='t']")
+            # Mid-run: four tasks wait at the gate, two wait for a slot.
+            expect(page.locator(".row[data-id^='t'][data-status='running']")).to_have_count(4)
+            expect(page.locator(".row[data-id^='t'][data-status='queued']")).to_have_count(2)
+            expect(page.locator("body")).to_have_attribute("data-run-status", "running")
+            server.gate.open.set()
+            expect(page.locator("body")).to_have_attribute(
+                "data-run-status", "completed", timeout=30_000
+            )
+        expect(rows).to_have_count(TASKS)
+        expect(page.locator(".row[data-id^='t'][data-status='completed']")).to_have_count(TASKS)
+        expect(page.locator(".row[data-id^='t'] .seg.run.completed")).to_have_count(TASKS)
+        expect(page.locator(".row.critical")).to_have_count(1)  # one stage with tasks
+        expect(page.locator(".row[data-id='orchestrator'] .seg.think")).to_have_count(3)
+        summary = page.locator("#summary").inner_text()
+        assert "critical / total steps" in summary and "6 (0 queued" in summary
+
+        page.click(".row[data-id='t3']")
+        detail = page.locator("#detail")
+        expect(detail.locator("h2")).to_have_text("t3 · w")
+        add = detail.locator("details.call", has_text="add")
+        add.locator("summary").click()
+        expect(add.locator("pre").nth(0)).to_contain_text('"a": 2')
+        expect(add.locator("pre").nth(1)).to_have_text("102")
+
+        page.reload()  # the key was kept: the finished run replays without asking again
+        expect(page.locator("#key-form")).to_be_hidden()
+        expect(page.locator("body")).to_have_attribute("data-run-status", "completed")
+        expect(page.locator(".row[data-id^='t'] .seg.run.completed")).to_have_count(TASKS)
+
+        page.goto(f"{server.url}/runs")
+        expect(page.locator(f"#run-table a[href='/runs/{run_id}']")).to_have_count(1)
+        page.close()
+
+
+def test_page_without_a_key_says_so(browser: Browser) -> None:
+    with live_server(SCRIPTS, api_key="sekret") as server:
+        resp = httpx.get(f"{server.url}/runs")
+        assert resp.status_code == 200 and "text/html" in resp.headers["content-type"]
+        assert httpx.get(f"{server.url}/runs/static/nope.js").status_code == 404
+        page = browser.new_page()
+        page.goto(f"{server.url}/runs")
+        expect(page.locator("#message")).to_contain_text("needs an API key")
+        enter_key(page, "wrong")
+        expect(page.locator("#message")).to_contain_text("needs an API key")
+        page.close()
