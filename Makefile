@@ -6,7 +6,7 @@ EXTRA ?= cpu
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install serve test lint typecheck unit bench-api postgres
+.PHONY: install serve test lint typecheck unit bench-api postgres browser
 
 $(VENV)/.installed-$(EXTRA): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -38,7 +38,12 @@ postgres:
 	  { apt-get install -y -q postgresql || { apt-get update -q && apt-get install -y -q postgresql; }; } || \
 	  echo "PostgreSQL could not be installed: the shared-store tests will skip"
 
-test: lint typecheck postgres
+# The trace page's tests drive Debian's chromium (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null || \
+	  { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; }
+
+test: lint typecheck postgres browser
 	$(BIN)/pytest -q
 
 unit: install

@@ -47,16 +47,19 @@ export async function followEvents(runId, after, onEvent, signal) {
     const { value, done } = await reader.read();
     if (done) return;
     buffer += value.replaceAll("\r\n", "\n");
+    // One pass over the chunk; the unfinished tail is kept once (no copy per frame).
+    let start = 0;
     let end;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const data = frame
+    while ((end = buffer.indexOf("\n\n", start)) >= 0) {
+      const data = buffer
+        .slice(start, end)
         .split("\n")
         .filter((line) => line.startsWith("data:"))
         .map((line) => line.slice(5).trimStart())
         .join("\n");
+      start = end + 2;
       if (data) onEvent(JSON.parse(data));
     }
+    buffer = buffer.slice(start);
   }
 }

@@ -40,6 +40,7 @@ export class Timeline {
   }
 
   frame() {
+    const began = performance.now();
     this.frameQueued = false;
     const m = this.model;
     if (m.added.length) {
@@ -56,8 +57,16 @@ export class Timeline {
     this.drawSummary(span);
     if (this.selected !== null && this.detailDirty) this.drawDetail();
     document.body.dataset.runStatus = m.ended ? m.status : "running";
+    // Milliseconds from navigation to the first frame that drew the whole run (benchmarks).
+    if (m.ended && !document.body.dataset.drawnMs) {
+      document.body.dataset.drawnMs = performance.now().toFixed(1);
+    }
     document.body.dataset.events = String(m.events);
     if (!m.ended) setTimeout(() => this.requestFrame(), LIVE_TICK_MS);
+    const took = performance.now() - began; // the slowest frame's script time (benchmarks)
+    if (took > +(document.body.dataset.slowestFrameMs || 0)) {
+      document.body.dataset.slowestFrameMs = took.toFixed(1);
+    }
   }
 
   addRow(id, label, agent, detached = false) {
@@ -82,6 +91,7 @@ export class Timeline {
     const task = this.model.tasks.get(id);
     const { row, lane } = this.rows.get(id);
     row.dataset.status = task.status;
+    row.title = task.reason ? `${task.status}: ${task.reason}` : task.status;
     row.classList.toggle("critical", this.model.isCritical(task));
     const t0 = this.model.t0;
     const end = task.ended ?? (this.model.ended ? this.model.tLast : null);

@@ -11,7 +11,9 @@ from playwright.sync_api import Browser, sync_playwright
 from tests.browser.live_app import CHROMIUM, CHROMIUM_ARGS
 
 
-@pytest.fixture(scope="session")
+# Module scope: a live sync Playwright keeps an event loop running in this thread, which
+# asyncio tests of other modules must not see.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")

@@ -23,7 +23,7 @@ from server.context import AppContext, ServerSettings
 from swarm.engine import Engine, ModelInfo
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import Script, ScriptedEngine
 from tests.servers import free_port
 from tools.base import Json, ToolContext, ToolRegistry, ToolResult, ToolSpec
@@ -38,8 +38,7 @@ class GateTool:
         self.open = threading.Event()
 
     async def call(self, args: Json, ctx: ToolContext) -> ToolResult:
-        while not self.open.is_set():
-            await asyncio.sleep(0.02)
+        await asyncio.to_thread(self.open.wait)  # the server closes the gate's waits on exit
         return ToolResult("the gate opened")
 
 
@@ -113,9 +112,13 @@ def live_server(
     @asynccontextmanager
     async def attach(ctx: AppContext) -> AsyncIterator[None]:
         tools = ToolRegistry([gate, AddTool()])
-        ctx.swarm = SwarmService(engine, tools, RunStore(":memory:"), limits or SwarmLimits())
-        yield
-        ctx.swarm = None
+        store = open_store(":memory:")
+        ctx.swarm = SwarmService(engine, tools, store, limits or SwarmLimits())
+        try:
+            yield
+        finally:
+            ctx.swarm = None
+            store.close()
 
     keys = (api_key,) if api_key else ()
     settings = ServerSettings(served_name="kimi-fake", api_keys=keys)

@@ -42,7 +42,7 @@ def main(path: str) -> None:
         server.gate.open.set()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 560})
+            page = browser.new_page(viewport={"width": 1280, "height": 640})
             with server.swarm_request() as run_id:
                 page.goto(f"{server.url}/runs/{run_id}")
                 expect(page.locator("body")).to_have_attribute(
