@@ -11,6 +11,7 @@ from swarm.errors import (
     EngineUnavailable,
     InvalidRequest,
     Overloaded,
+    RunNotFound,
     RunTimedOut,
     SwarmError,
 )
@@ -54,6 +55,8 @@ def to_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, EngineRejected):
         code = exc.code or ("context_length_exceeded" if "context length" in exc.message else None)
         return ApiError(exc.status, exc.message, param=exc.param, code=code)
+    if isinstance(exc, RunNotFound):
+        return ApiError(404, exc.message, param=exc.param, code="not_found")
     if isinstance(exc, InvalidRequest):
         return ApiError(400, exc.message, param=exc.param, code=getattr(exc, "code", None))
     if isinstance(exc, EngineUnavailable):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 import uuid
@@ -67,24 +68,34 @@ class EdgeMiddleware:
                 )
 
     def _reject(self, scope: Scope) -> ApiError | None:
-        if self.api_keys and scope["path"].startswith("/v1/") and not self._authorized(scope):
+        if self.api_keys and scope["path"].startswith("/v1/"):
+            key = self._authorized(scope)
+            if key is not None:
+                # Runs belong to the key that created them; only its fingerprint is kept.
+                scope["state"]["owner"] = owner_of(key)
+                return self._check_length(scope)
             return ApiError(
                 401,
                 "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.",
                 code="invalid_api_key",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        return self._check_length(scope)
+
+    def _check_length(self, scope: Scope) -> ApiError | None:
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             return _too_large(self.max_body_bytes)
         return None
 
-    def _authorized(self, scope: Scope) -> bool:
+    def _authorized(self, scope: Scope) -> bytes | None:
+        """The configured key the request carries, or None."""
         auth = (_header(scope, b"authorization") or "").encode()
         if not auth.lower().startswith(b"bearer "):
-            return False
+            return None
         given = auth[7:].strip()
-        return any(hmac.compare_digest(given, key) for key in self.api_keys)
+        matches = [key for key in self.api_keys if hmac.compare_digest(given, key)]
+        return matches[0] if matches else None
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
@@ -99,6 +110,11 @@ class EdgeMiddleware:
             return message
 
         return wrapped
+
+
+def owner_of(key: bytes) -> str:
+    """A key's fingerprint (what run records keep; never the key itself)."""
+    return "key-" + hashlib.sha256(b"kimi-swarm run owner\0" + key).hexdigest()[:32]
 
 
 def _too_large(limit: int) -> ApiError:

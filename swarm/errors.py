@@ -9,6 +9,7 @@ SwarmError
 ├── ModelBehaviourError  the model produced something unusable (fed back to it as data)
 ├── ToolError            a tool failed (fed back to the model as data)
 ├── InvalidRequest       a request option is invalid (a 400 naming the param)
+│   └── RunNotFound      no such run, or not the caller's (a 404)
 ├── Overloaded           the server is at capacity (a 429 with Retry-After)
 └── RunTimedOut          a run outlived its wall-clock limit and answer grace (a 504)
 """
@@ -61,6 +62,10 @@ class InvalidRequest(SwarmError):
         super().__init__(message)
         self.message = message
         self.param = param
+
+
+class RunNotFound(InvalidRequest):
+    """No such run for this caller (missing, or owned by another API key): a 404."""
 
 
 class Overloaded(SwarmError):

@@ -40,6 +40,17 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
 ]
 
+MIGRATIONS.append(
+    (
+        3,
+        "the owner of each run (a fingerprint of the API key that created it)",
+        [
+            "ALTER TABLE runs ADD COLUMN owner TEXT",
+            "CREATE INDEX runs_owner ON runs (owner, created)",
+        ],
+    )
+)
+
 LATEST = MIGRATIONS[-1][0]
 
 

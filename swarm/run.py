@@ -50,6 +50,8 @@ class Run:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Where each finished sub-agent result is kept (None: nowhere, e.g. a bare test run).
     store: RunStore | None = None
+    # Fingerprint of the API key that created the run (None: the server has no keys).
+    owner: str | None = None
     # The server-wide cap on engine calls in flight, shared fairly across runs (None: no cap).
     gate: FairGate | None = None
     # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).

@@ -14,6 +14,7 @@ from swarm import log_context
 from swarm.admission import Admission
 from swarm.bus import cancel_topic
 from swarm.engine import ChatRequest, Engine
+from swarm.errors import RunNotFound
 from swarm.events import TERMINAL, EventLog
 from swarm.follow import follow
 from swarm.gate import FairGate
@@ -62,14 +63,20 @@ class SwarmService:
         return parse_options(raw, self.limits, self.engine.info)
 
     def run(
-        self, request: ChatRequest, options: SwarmOptions, *, parent: Context | None = None
+        self,
+        request: ChatRequest,
+        options: SwarmOptions,
+        *,
+        parent: Context | None = None,
+        owner: str | None = None,
     ) -> OutputStream[SwarmOutput]:
         """Outputs of one request: `run.started` first, the final turn, usage, summary last.
 
-        `parent` is the trace context the run's spans nest under (the caller's request span).
+        `parent` is the trace context the run's spans nest under (the caller's request span);
+        `owner` the fingerprint of the caller's API key (only its runs can be resumed).
         """
         return OutputStream(
-            lambda emit: self._drive(request, options, emit, parent), name="swarm-run"
+            lambda emit: self._drive(request, options, emit, parent, owner), name="swarm-run"
         )
 
     async def _drive(
@@ -78,8 +85,9 @@ class SwarmService:
         options: SwarmOptions,
         emit: Emit[SwarmOutput],
         parent: Context | None,
+        owner: str | None,
     ) -> None:
-        session = await self._open(request, options, emit)  # a bad resume: 400 before queueing
+        session = await self._open(request, options, emit, owner)  # a bad resume fails first
         async with self.admission.enter():
             await self._drive_admitted(session, parent)
 
@@ -139,14 +147,24 @@ class SwarmService:
         return follow(self.store, run_id, after)
 
     async def _open(
-        self, request: ChatRequest, options: SwarmOptions, emit: Emit[SwarmOutput]
+        self,
+        request: ChatRequest,
+        options: SwarmOptions,
+        emit: Emit[SwarmOutput],
+        owner: str | None = None,
     ) -> RunSession:
         resume_id = options.run_id or find_resume_id(request.messages)
         if resume_id is not None:
-            return await self._resume(resume_id, request, options, emit)
+            record = await self.store.get(resume_id)
+            if record is None or record.get("owner") != owner:  # another key's run: not found
+                raise RunNotFound(f"no swarm run {resume_id!r}", param="swarm.run_id")
+            session = await self._resume(resume_id, request, options, emit)
+            session.run.owner = owner
+            return session
         run = self._new_run(
             f"run_{uuid.uuid4().hex[:24]}", request, options, emit, Ledger(), start=0
         )
+        run.owner = owner
         run.ledger.agent(ORCHESTRATOR, ORCHESTRATOR)
         required = run.required_mode
         state = OrchestratorState(

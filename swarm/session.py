@@ -55,6 +55,7 @@ class RunSession:
     def checkpoint(self) -> None:
         """Queue the record and resumable state for the store's writer (events went as emitted)."""
         record = {**self.summary().to_dict(), "model": self.model, "output": self.output}
+        record["owner"] = self.run.owner
         record["options"] = {
             k: str(v) if hasattr(v, "value") else v for k, v in asdict(self.run.options).items()
         }

@@ -90,11 +90,15 @@ class SqlStore:
             return None
         return row[0], json.loads(row[1])
 
-    async def list(self, *, limit: int = 20, before: float | None = None) -> Rows:
+    async def list(
+        self, *, limit: int = 20, before: float | None = None, owner: str | None = None
+    ) -> Rows:
+        mine = "" if owner is None else " AND owner = ?"
         rows = await self._all(
-            "SELECT id, status, created, updated FROM runs WHERE created < ?"
+            f"SELECT id, status, created, updated FROM runs WHERE created < ?{mine}"
             " ORDER BY created DESC, id DESC LIMIT ?",
             before if before is not None else float("inf"),
+            *(() if owner is None else (owner,)),
             limit,
         )
         return [{"run_id": r[0], "status": r[1], "created": r[2], "updated": r[3]} for r in rows]

@@ -144,13 +144,14 @@ class Writer:
             driving = op.status == RunStatus.RUNNING
             conn.execute(
                 q("INSERT INTO runs (id, created, updated, status, record, state, replica,"
-                  " lease_until) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
+                  " lease_until, owner) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
                   " updated=excluded.updated, status=excluded.status, record=excluded.record,"
                   " state=excluded.state, replica=excluded.replica,"
                   " lease_until=excluded.lease_until"),
                 (op.run_id, now, now, op.status, json.dumps(op.record),
                  None if op.state is None else json.dumps(op.state),
-                 self.replica if driving else None, now + self.lease_s if driving else None),
+                 self.replica if driving else None, now + self.lease_s if driving else None,
+                 op.record.get("owner")),
             )  # fmt: skip
         elif isinstance(op, Result):
             conn.execute(

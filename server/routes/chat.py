@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -27,7 +28,9 @@ async def chat_completions(request: Request) -> Response:
     ctx: AppContext = request.app.state.ctx
     wire = parse_body(await request.body())
     is_swarm = ctx.resolve_model(wire.model) or bool((wire.swarm or {}).get("enabled"))
-    request_id = request.scope["state"]["request_id"]
+    # Ours: a client's X-Request-Id is echoed in the response, never reused as an engine id
+    # (two clients sending the same one would abort each other's requests).
+    request_id = uuid.uuid4().hex
     chat = to_chat_request(wire, request_id, stream=wire.stream)
     if ctx.media is not None:
         chat.messages = await ctx.media.prepare(chat.messages)
@@ -37,7 +40,8 @@ async def chat_completions(request: Request) -> Response:
         if ctx.swarm is None:
             raise ApiError(400, "swarm mode is not enabled on this server", param="model")
         options = ctx.swarm.options(wire.swarm)
-        outputs = ctx.swarm.run(chat, options, parent=tracing.current_context())
+        owner = request.scope["state"].get("owner")  # set when API keys are on
+        outputs = ctx.swarm.run(chat, options, parent=tracing.current_context(), owner=owner)
     else:
         outputs = OutputStream.relay(ctx.require_engine().stream(chat), name="chat")
 

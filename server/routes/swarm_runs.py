@@ -1,4 +1,7 @@
-"""`/v1/swarm/runs`: list runs, read one, follow its events (SSE, resumable), cancel it."""
+"""`/v1/swarm/runs`: list runs, read one, follow its events (SSE, resumable), cancel it.
+
+With API keys on, a run belongs to the key that created it: another key sees a 404.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +26,14 @@ def _swarm(request: Request) -> SwarmService:
     return ctx.swarm
 
 
-async def _record(swarm: SwarmService, run_id: str) -> dict[str, object]:
+def _owner(request: Request) -> str | None:
+    """The caller's key fingerprint (None when the server has no API keys)."""
+    return request.scope.get("state", {}).get("owner")
+
+
+async def _record(swarm: SwarmService, run_id: str, request: Request) -> dict[str, object]:
     record = await swarm.store.get(run_id)
-    if record is None:
+    if record is None or record.pop("owner", None) != _owner(request):
         raise ApiError(404, f"no swarm run {run_id!r}", param="run_id", code="not_found")
     return record
 
@@ -34,14 +42,14 @@ async def _record(swarm: SwarmService, run_id: str) -> dict[str, object]:
 async def list_runs(request: Request, limit: int = 20, before: float | None = None) -> JSONResponse:
     if not 1 <= limit <= 100:
         raise ApiError(400, "limit must be between 1 and 100", param="limit")
-    runs = await _swarm(request).store.list(limit=limit, before=before)
+    runs = await _swarm(request).store.list(limit=limit, before=before, owner=_owner(request))
     return JSONResponse({"object": "list", "data": runs, "has_more": len(runs) == limit})
 
 
 @router.get("/v1/swarm/runs/{run_id}")
 async def get_run(request: Request, run_id: str) -> JSONResponse:
     swarm = _swarm(request)
-    record = await _record(swarm, run_id)
+    record = await _record(swarm, run_id, request)
     return JSONResponse({**record, "live": record["status"] == "running"})
 
 
@@ -49,7 +57,7 @@ async def get_run(request: Request, run_id: str) -> JSONResponse:
 async def run_events(request: Request, run_id: str, after: int | None = None) -> Response:
     """SSE of the run's events (`id:` = sequence number); `Last-Event-ID` resumes after it."""
     swarm = _swarm(request)
-    await _record(swarm, run_id)
+    await _record(swarm, run_id, request)
     last = request.headers.get("last-event-id")
     if last is not None:
         try:
@@ -71,6 +79,6 @@ async def run_events(request: Request, run_id: str, after: int | None = None) ->
 @router.post("/v1/swarm/runs/{run_id}/cancel")
 async def cancel_run(request: Request, run_id: str) -> JSONResponse:
     swarm = _swarm(request)
-    await _record(swarm, run_id)
+    await _record(swarm, run_id, request)
     cancelled = await swarm.cancel(run_id)
-    return JSONResponse({**await _record(swarm, run_id), "cancelled": cancelled})
+    return JSONResponse({**await _record(swarm, run_id, request), "cancelled": cancelled})

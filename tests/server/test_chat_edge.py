@@ -107,9 +107,17 @@ async def test_api_key_required_on_v1_only(make_app: AppMaker) -> None:
         assert (await c.get("/health")).status_code == 200
 
 
-async def test_request_id_header(client: httpx.AsyncClient) -> None:
-    r = await client.post("/v1/chat/completions", json=BODY, headers={"X-Request-Id": "abc"})
-    assert r.headers["x-request-id"] == "abc" and r.json()["id"] == "chatcmpl-abc"
+async def test_request_id_header_is_echoed_never_an_engine_id(
+    client: httpx.AsyncClient, engine: ReplyEngine
+) -> None:
+    same = {"X-Request-Id": "abc"}
+    replies = await asyncio.gather(
+        *(client.post("/v1/chat/completions", json=BODY, headers=same) for _ in range(2))
+    )
+    assert [r.headers["x-request-id"] for r in replies] == ["abc", "abc"]
+    engine_ids = [req.request_id for req in engine.requests]
+    assert len(set(engine_ids)) == 2 and "abc" not in engine_ids  # ours, one per request
+    assert {r.json()["id"] for r in replies} == {f"chatcmpl-{i}" for i in engine_ids}
     r = await client.get("/v1/models")
     assert len(r.headers["x-request-id"]) == 32
 
