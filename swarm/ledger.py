@@ -66,16 +66,26 @@ class Ledger:
     agents: dict[str, AgentStats] = field(default_factory=dict)
     # Each stage's contribution to CriticalSteps.
     stages: list[int] = field(default_factory=list)
+    # Σ usage over `agents`, kept up to date by `agent`/`record_step` (the token budget is
+    # checked before every step: summing 1000 agents each time made a fan-out quadratic).
+    # Valid while `_counted == len(agents)`: an agent added to `agents` directly recounts it.
+    _total: Usage = field(default_factory=Usage, repr=False, compare=False)
+    _counted: int = field(default=0, repr=False, compare=False)
 
     def agent(self, key: str, name: str, task: str | None = None) -> AgentStats:
-        if key not in self.agents:
-            self.agents[key] = AgentStats(name, task)
-        return self.agents[key]
+        stats = self.agents.get(key)
+        if stats is None:
+            if self._counted == len(self.agents):
+                self._counted += 1  # a new agent has used nothing yet
+            stats = self.agents[key] = AgentStats(name, task)
+        return stats
 
     def record_step(self, key: str, usage: Usage) -> None:
         stats = self.agents[key]
         stats.steps += 1
         stats.usage += usage
+        if self._counted == len(self.agents):
+            self._total += usage
 
     def close_stage(self, task_steps: list[int]) -> None:
         self.stages.append(1 + max(task_steps, default=0))
@@ -89,10 +99,14 @@ class Ledger:
         return sum(a.steps for a in self.agents.values())
 
     def usage(self) -> Usage:
-        total = Usage()
-        for a in self.agents.values():
-            total += a.usage
-        return total
+        """Total usage of every agent (a copy)."""
+        if self._counted != len(self.agents):
+            total = Usage()
+            for a in self.agents.values():
+                total += a.usage
+            self._total, self._counted = total, len(self.agents)
+        t = self._total
+        return Usage(t.prompt_tokens, t.completion_tokens, t.reasoning_tokens)
 
     def to_dict(self) -> Json:
         return {"agents": {k: a.to_dict() for k, a in self.agents.items()}, "stages": self.stages}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import time
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from swarm import codec
 from swarm.bus import EventBus, cancel_topic
 from swarm.ledger import RunStatus
 from swarm.migrations import migrate
@@ -39,6 +39,9 @@ class SqlStore:
             self.migrated = migrate(self.db, self._conn)
         wconn = self.db.connect() if self.shared else self._conn
         self._writer = Writer(self.db, wconn, self.bus, replica=self.replica, lease_s=lease_s)
+        # Events emitted during one loop iteration go to the writer as one op (a fan-out emits
+        # hundreds per iteration); any other write sends them first, so op order is kept.
+        self._pending: dict[str, list[Json]] = {}
         self._listener: Any = None
         if self.shared:
             from swarm.pglisten import Listener
@@ -48,6 +51,7 @@ class SqlStore:
     def close(self) -> None:
         if self._listener is not None:
             self._listener.close()
+        self._send_events()
         self._writer.close()
         if self._writer.conn is not self._conn:
             self.db.close(self._writer.conn)
@@ -57,19 +61,33 @@ class SqlStore:
     # -- writes -------------------------------------------------------------------------------
 
     def put_events(self, run_id: str, events: list[Json]) -> None:
-        self._writer.submit(Events(run_id, events))
+        if not self._pending:
+            try:
+                asyncio.get_running_loop().call_soon(self._send_events)
+            except RuntimeError:  # no loop: nothing would send them later
+                self._writer.submit(Events(run_id, events))
+                return
+        self._pending.setdefault(run_id, []).extend(events)
+
+    def _send_events(self) -> None:
+        pending, self._pending = self._pending, {}
+        for run_id, events in pending.items():
+            self._writer.submit(Events(run_id, events))
 
     def put_run(
         self, run_id: str, status: str, record: Json, state: Json | None, *, wait: bool = False
     ) -> Future[None] | None:
+        self._send_events()
         return self._writer.submit(RunRow(run_id, status, record, state), wait=wait)
 
     def put_result(self, run_id: str, task_id: str, result: Json) -> Future[None]:
+        self._send_events()
         fut = self._writer.submit(Result(run_id, task_id, result), wait=True)
         assert fut is not None
         return fut
 
     async def flush(self) -> None:
+        self._send_events()
         fut = self._writer.submit(Barrier(), wait=True)
         assert fut is not None
         await asyncio.wrap_future(fut)
@@ -82,13 +100,13 @@ class SqlStore:
         )
         if row is None:
             return None
-        return {**json.loads(row[0]), "status": row[1], "created": row[2], "updated": row[3]}
+        return {**codec.loads(row[0]), "status": row[1], "created": row[2], "updated": row[3]}
 
     async def state(self, run_id: str) -> tuple[str, Json] | None:
         row = await self._one("SELECT status, state FROM runs WHERE id=?", run_id)
         if row is None or row[1] is None:
             return None
-        return row[0], json.loads(row[1])
+        return row[0], codec.loads(row[1])
 
     async def list(
         self, *, limit: int = 20, before: float | None = None, owner: str | None = None
@@ -112,7 +130,7 @@ class SqlStore:
         args: tuple[Any, ...] = (run_id, after)
         if limit is not None:
             sql, args = sql + " LIMIT ?", (*args, limit)
-        return [json.loads(r[0]) for r in self._run(sql, args)]
+        return [codec.loads(r[0]) for r in self._run(sql, args)]
 
     async def last_sequence(self, run_id: str) -> int:
         row = await self._one("SELECT COALESCE(MAX(seq), -1) FROM events WHERE run_id=?", run_id)
@@ -120,7 +138,7 @@ class SqlStore:
 
     async def results(self, run_id: str) -> dict[str, Json]:
         rows = await self._all("SELECT task_id, body FROM results WHERE run_id=?", run_id)
-        return {r[0]: json.loads(r[1]) for r in rows}
+        return {r[0]: codec.loads(r[1]) for r in rows}
 
     # -- control ------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ whose lease expired (their replica died) as `interrupted`, with a closing `run.f
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -20,6 +19,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from swarm import codec
 from swarm.bus import EventBus
 from swarm.events import EventType
 from swarm.ledger import RunStatus
@@ -135,7 +135,7 @@ class Writer:
             cur.executemany(
                 q("INSERT INTO events (run_id, seq, body) VALUES (?,?,?)"
                   " ON CONFLICT (run_id, seq) DO NOTHING"),
-                [(op.run_id, e["sequence_number"], json.dumps(e)) for e in op.events],
+                [(op.run_id, e["sequence_number"], codec.dumps(e)) for e in op.events],
             )  # fmt: skip
             cur.close()
             published.setdefault(op.run_id, []).extend(op.events)
@@ -148,8 +148,8 @@ class Writer:
                   " updated=excluded.updated, status=excluded.status, record=excluded.record,"
                   " state=excluded.state, replica=excluded.replica,"
                   " lease_until=excluded.lease_until"),
-                (op.run_id, now, now, op.status, json.dumps(op.record),
-                 None if op.state is None else json.dumps(op.state),
+                (op.run_id, now, now, op.status, codec.dumps(op.record),
+                 None if op.state is None else codec.dumps(op.state),
                  self.replica if driving else None, now + self.lease_s if driving else None,
                  op.record.get("owner")),
             )  # fmt: skip
@@ -157,7 +157,7 @@ class Writer:
             conn.execute(
                 q("INSERT INTO results (run_id, task_id, body) VALUES (?,?,?)"
                   " ON CONFLICT (run_id, task_id) DO UPDATE SET body=excluded.body"),
-                (op.run_id, op.task_id, json.dumps(op.body)),
+                (op.run_id, op.task_id, codec.dumps(op.body)),
             )  # fmt: skip
 
     def _leases(self) -> None:
@@ -203,6 +203,6 @@ class Writer:
         }
         conn.execute(
             q("INSERT INTO events (run_id, seq, body) VALUES (?,?,?)"),
-            (run_id, seq, json.dumps(event)),
+            (run_id, seq, codec.dumps(event)),
         )
         return event
