@@ -2,7 +2,8 @@
 
 Isolated runs use util-linux `unshare`: new network (no interfaces but a down
 loopback), mount, and PID namespaces (`--kill-child`: killing `unshare` kills
-every process of the run). As real root the run then drops to a per-slot uid so
+every process of the run); `boot.py` then pivots into a root holding only read-only
+binds of the system's programs and libraries and of the interpreter's install. As real root the run then drops to a per-slot uid so
 RLIMIT_NPROC applies and host files are protected by their permissions; otherwise
 a user namespace (`-r`) gives the mount rights and keeps its own process count.
 """
@@ -19,6 +20,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 BOOT = Path(__file__).with_name("boot.py")
+CONTAINER_HINT = (
+    " (in a container, Docker's default seccomp profile refuses unshare, mount and umount2 "
+    "without CAP_SYS_ADMIN and pivot_root always: see docs/operations.md, 'The python tool')"
+)
 # Slot uids are far from real accounts; each concurrent run gets its own (NPROC is per uid).
 UID_BASE = 1_500_000
 
@@ -108,5 +113,6 @@ def probe(limits: SandboxLimits | None = None) -> str | None:
         return f"unshare failed to start: {exc}"
     if done.returncode != 0 or done.stdout.strip() != b"ok":
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        return f"namespaces are not available here: {tail[0]}"
+        hint = CONTAINER_HINT if "not permitted" in tail[0] else ""
+        return f"namespaces are not available here: {tail[0]}{hint}"
     return None
