@@ -5,6 +5,7 @@ Replay: a finished run of N one-tool sub-agent tasks is opened; the page reports
 whole run. The anchor is the same page on an 8-task run, measured in the same process.
 Live: the page follows a 256-task run as it happens; a PerformanceObserver collects the
 main thread's long tasks (> 50 ms), the moments the page could not answer input.
+`events_fetch_ms` is the same events read by a plain HTTP client (the server's share).
 Last line: one JSON object; "ratio" = replay time at 256 tasks / replay time at 8 tasks.
 """
 
@@ -13,10 +14,12 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import httpx
 from playwright.sync_api import Browser, expect, sync_playwright
 
 from swarm.engine import ChatRequest
@@ -53,7 +56,16 @@ def limits(n: int) -> SwarmLimits:
     return SwarmLimits(max_subagents=n, max_concurrent=64)
 
 
-def replay_ms(browser: Browser, n: int) -> float:
+def fetch_ms(url: str) -> float:
+    """The same events read by a plain HTTP client: the server's share of a replay."""
+    began = time.perf_counter()
+    with httpx.stream("GET", url, timeout=60) as resp:
+        for _ in resp.iter_bytes():
+            pass
+    return (time.perf_counter() - began) * 1000
+
+
+def replay_ms(browser: Browser, n: int) -> tuple[float, float]:
     with live_server(scripts(n, 0.0), limits=limits(n)) as server:  # type: ignore[arg-type]
         server.gate.open.set()
         with server.swarm_request() as run_id:
@@ -66,7 +78,9 @@ def replay_ms(browser: Browser, n: int) -> float:
             expect(page.locator(".row[data-id^='t'] .seg.run.completed")).to_have_count(n)
             times.append(float(page.locator("body").get_attribute("data-drawn-ms") or "nan"))
             page.close()
-        return statistics.median(times)
+        events_url = f"{server.url}/v1/swarm/runs/{run_id}/events"
+        fetched = statistics.median(fetch_ms(events_url) for _ in range(REPEATS))
+        return statistics.median(times), fetched
 
 
 def live_long_tasks(browser: Browser, n: int) -> dict[str, float]:
@@ -101,15 +115,17 @@ def _any() -> object:
 def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        small = replay_ms(browser, SMALL)
-        big = replay_ms(browser, BIG)
+        small, _ = replay_ms(browser, SMALL)
+        big, big_fetch = replay_ms(browser, BIG)
         live = live_long_tasks(browser, BIG)
         browser.close()
     print(f"replay to first full frame: {SMALL} tasks {small:.0f} ms, {BIG} tasks {big:.0f} ms")
+    print(f"the {BIG}-task run's events over plain HTTP: {big_fetch:.0f} ms")
     print(f"live {BIG}-task run: {live}")
     result = {
         "tasks": BIG,
         "replay_ms": round(big, 1),
+        "events_fetch_ms": round(big_fetch, 1),
         "anchor_tasks": SMALL,
         "anchor_replay_ms": round(small, 1),
         "live_events": live["events"],

@@ -12,7 +12,7 @@ const LIVE_TICK_MS = 250;
 export class Timeline {
   constructor(model, { rows, axis, detail, summary }) {
     Object.assign(this, { model, rowsEl: rows, axisEl: axis, detailEl: detail, summaryEl: summary });
-    this.rows = new Map(); // id -> {row, lane}
+    this.rows = new Map(); // id -> {row, lane, its kept segments and marks}
     this.frameQueued = false;
     this.arrival = performance.now(); // when the latest event reached the page
     this.selected = null;
@@ -80,7 +80,7 @@ export class Timeline {
     const lane = document.createElement("div");
     lane.className = "lane";
     row.append(name, lane);
-    this.rows.set(id, { row, lane });
+    this.rows.set(id, { row, lane, queued: null, run: null, steps: 0, tools: [] });
     if (!detached) this.rowsEl.append(row);
     return row;
   }
@@ -89,18 +89,27 @@ export class Timeline {
     if (id === this.selected) this.detailDirty = true;
     if (id === ORCHESTRATOR) return this.drawOrchestrator();
     const task = this.model.tasks.get(id);
-    const { row, lane } = this.rows.get(id);
+    const { row } = this.rows.get(id);
     row.dataset.status = task.status;
     row.title = task.reason ? `${task.status}: ${task.reason}` : task.status;
     row.classList.toggle("critical", this.model.isCritical(task));
     const t0 = this.model.t0;
     const end = task.ended ?? (this.model.ended ? this.model.tLast : null);
-    const parts = [];
-    parts.push(seg("queued", task.queued - t0, (task.started ?? end ?? NaN) - t0));
-    if (task.started !== null) parts.push(seg(`run ${task.status}`, task.started - t0, (end ?? NaN) - t0));
-    for (const step of task.steps) parts.push(mark("step", step.t - t0));
-    for (const call of task.tools) parts.push(mark(call.isError ? "tool error" : "tool", call.t - t0));
-    lane.replaceChildren(...parts);
+    // Elements are kept and moved, marks only appended: a redraw creates what is new.
+    const r = this.rows.get(id);
+    r.queued ??= r.lane.appendChild(document.createElement("div"));
+    place(r.queued, "queued", task.queued - t0, (task.started ?? end ?? NaN) - t0);
+    if (task.started !== null) {
+      r.run ??= r.lane.appendChild(document.createElement("div"));
+      place(r.run, `run ${task.status}`, task.started - t0, (end ?? NaN) - t0);
+    }
+    for (; r.steps < task.steps.length; r.steps++) {
+      r.lane.append(mark("step", task.steps[r.steps].t - t0));
+    }
+    task.tools.forEach((call, i) => {
+      r.tools[i] ??= r.lane.appendChild(mark("tool", call.t - t0));
+      r.tools[i].classList.toggle("error", !!call.isError);
+    });
   }
 
   drawOrchestrator() {
@@ -180,11 +189,17 @@ export class Timeline {
 
 // A bar segment from a to b seconds (NaN b: still open, it reaches the right edge = now).
 function seg(kind, a, b, label = "") {
-  const el = document.createElement("div");
-  el.className = `seg ${kind}${Number.isNaN(b) ? " open" : ""}`;
-  el.style.setProperty("--a", a.toFixed(3));
-  if (!Number.isNaN(b)) el.style.setProperty("--b", Math.max(b, a).toFixed(3));
+  const el = place(document.createElement("div"), kind, a, b);
   if (label) el.textContent = label;
+  return el;
+}
+
+function place(el, kind, a, b) {
+  const open = Number.isNaN(b);
+  el.className = `seg ${kind}${open ? " open" : ""}`;
+  el.style.setProperty("--a", a.toFixed(3));
+  if (open) el.style.removeProperty("--b");
+  else el.style.setProperty("--b", Math.max(b, a).toFixed(3));
   return el;
 }
 
