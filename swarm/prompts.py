@@ -22,8 +22,12 @@ angles (different sources, hypotheses or methods), then compare their answers an
 REQUIRED_MODE = """Every reply must be a tool call. When you are done, call \
 final_answer(answer) with the complete answer."""
 
-SUBAGENT = """You are sub-agent '{name}' in an agent swarm. Complete the task you are given \
+# A sub-agent's system turn: these shared lines first, then its name and role (the task goes
+# in the user turn), so every task of a run starts with the same tokens (prefix cache).
+SUBAGENT = """You are a sub-agent in an agent swarm. Complete the task you are given \
 and reply with a complete, self-contained final answer; only that answer is passed on."""
+
+SUBAGENT_ROLE = """Your name: '{name}'. Your role:"""
 
 SUBAGENT_TOOLS = """Use your tools when they help. When you are done, call \
 final_answer(answer) with your complete answer."""

@@ -50,9 +50,13 @@ class TaskResult:
 
 
 async def first_messages(run: Run, agent: AgentSpec, spec: TaskSpec) -> list[Json]:
-    system = prompts.SUBAGENT.format(name=agent.name) + "\n\n" + agent.system_prompt
+    """System turn, then the task. What all tasks share comes first, byte-identical across
+    tasks (the engine's prefix cache serves it once per run): the swarm's lines, then this
+    agent's name and role; the chat template appends its tool schemas; only then the task."""
+    system = prompts.SUBAGENT
     if agent.tools and run.required_mode:
         system += "\n\n" + prompts.SUBAGENT_TOOLS
+    system += "\n\n" + prompts.SUBAGENT_ROLE.format(name=agent.name) + "\n" + agent.system_prompt
     content: str | list[Json] = spec.task
     if spec.attachments:
         parts: list[Json] = [{"type": "text", "text": spec.task}]
