@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
@@ -52,6 +53,14 @@ def create_app(
     app.add_middleware(
         EdgeMiddleware, api_keys=settings.api_keys, max_body_bytes=settings.max_body_bytes
     )
+    if settings.cors is not None:  # outermost: preflights are answered before the key check
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors.origins),
+            allow_methods=list(settings.cors.methods),
+            allow_headers=list(settings.cors.headers),
+            allow_credentials=settings.cors.credentials,
+        )
     return app
 
 

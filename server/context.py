@@ -15,6 +15,16 @@ if TYPE_CHECKING:
 SWARM_SUFFIX = "-swarm"
 
 
+@dataclass(slots=True, frozen=True)
+class Cors:
+    """vLLM's --allowed-origins/-methods/-headers and --allow-credentials."""
+
+    origins: tuple[str, ...]
+    methods: tuple[str, ...] = ("*",)
+    headers: tuple[str, ...] = ("*",)
+    credentials: bool = False
+
+
 @dataclass(slots=True)
 class ServerSettings:
     served_name: str = "model"
@@ -23,6 +33,8 @@ class ServerSettings:
     heartbeat_s: float = 15.0
     # Extra fields shown by /version (e.g. the vLLM version).
     version_info: dict[str, str] = field(default_factory=dict)
+    # Cross-origin requests allowed (None: no CORS headers, browsers refuse other origins).
+    cors: Cors | None = None
 
     def __post_init__(self) -> None:
         if self.max_body_bytes <= 0:

@@ -32,7 +32,7 @@ class EdgeMiddleware:
             return
         request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        route = metrics.route_label(scope["path"])
+        route = metrics.route_label(route_path(scope))
         status = {"code": 500}
         run: dict[str, str] = {}
 
@@ -68,7 +68,7 @@ class EdgeMiddleware:
                 )
 
     def _reject(self, scope: Scope) -> ApiError | None:
-        if self.api_keys and scope["path"].startswith("/v1/"):
+        if self.api_keys and route_path(scope).startswith("/v1/"):
             key = self._authorized(scope)
             if key is not None:
                 # Runs belong to the key that created them; only its fingerprint is kept.
@@ -110,6 +110,14 @@ class EdgeMiddleware:
             return message
 
         return wrapped
+
+
+def route_path(scope: Scope) -> str:
+    """The path the routes see: without --root-path's prefix (uvicorn includes it)."""
+    path, root = str(scope["path"]), str(scope.get("root_path") or "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
 
 
 def owner_of(key: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -9,14 +10,15 @@ from argparse import ArgumentParser, Namespace
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
+from typing import Any
 
 from server import __version__, logs
 from server.app import OnReady
-from server.boot import default_model
+from server.boot import default_model, frontend
 from server.boot.config import add_deploy_args, apply_config, document_env, expand_help, unknown_env
 from server.boot.flags import Flag, add_flags
 from server.boot.shutdown import run_server
-from server.context import AppContext, ServerSettings
+from server.context import AppContext, Cors, ServerSettings
 from server.engines.routing import Affinity
 from server.logs import setup_logging
 from server.tracing import shutdown_tracing, start_tracing
@@ -96,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     logs.ACCESS.disabled = bool(getattr(args, "disable_uvicorn_access_log", False))
     for name in unknown_env(parser, os.environ):
         log.warning("ignoring %s: no option of that name", name)
+    problems = frontend.check(parser, args, engine_fields())
+    if problems:  # a flag we cannot honour is refused, never silently ignored
+        parser.error("\n  ".join(problems))
     explicit_model = (
         bool(args.model_tag)
         or any(a == "--model" or a.startswith("--model=") for a in argv)
@@ -125,6 +130,7 @@ def serve(args: Namespace, *, embedded: bool) -> None:
         max_body_bytes=int(args.max_request_mb * 1024 * 1024),
         heartbeat_s=args.heartbeat_s,
         version_info=_versions(),
+        cors=cors(args),
     )
     ctx = AppContext(settings, media=None if args.upstream else media_support_from_args(args))
     app = create_app(ctx, lambda: engine_factory(args), swarm_hook(args))
@@ -135,14 +141,52 @@ def serve(args: Namespace, *, embedded: bool) -> None:
             host=args.host or "0.0.0.0",
             port=args.port,
             shutdown_timeout_s=args.shutdown_timeout_s,
-            log_level=our_log_level(args),
+            log_level=uvicorn_log_level(args),
+            **listen_options(args),
         )
     finally:
         shutdown_tracing()
 
 
+def engine_fields() -> frozenset[str]:
+    """The dests of vLLM's engine flags (everything `AsyncEngineArgs` takes)."""
+    from vllm.engine.arg_utils import AsyncEngineArgs
+
+    return frozenset(f.name for f in dataclasses.fields(AsyncEngineArgs))
+
+
 def our_log_level(args: Namespace) -> str:
     return str(args.log_level or "info").lower()
+
+
+def uvicorn_log_level(args: Namespace) -> str:
+    """vLLM's --uvicorn-log-level when given, else ours."""
+    given = getattr(args, "uvicorn_log_level", "info")
+    return str(given if given and given != "info" else our_log_level(args)).lower()
+
+
+def listen_options(args: Namespace) -> dict[str, Any]:
+    """vLLM's --uds, --ssl-*, --root-path and --h11-max-incomplete-event-size for uvicorn."""
+    names = ("uds", "ssl_keyfile", "ssl_certfile", "ssl_ca_certs", "ssl_ciphers", "root_path")
+    out: dict[str, Any] = {n: getattr(args, n) for n in names if getattr(args, n, None)}
+    if out.get("ssl_keyfile") or out.get("ssl_certfile"):
+        out["ssl_cert_reqs"] = getattr(args, "ssl_cert_reqs", 0)
+    size = getattr(args, "h11_max_incomplete_event_size", None)
+    if size:
+        out["h11_max_incomplete_event_size"] = size
+    return out
+
+
+def cors(args: Namespace) -> Cors | None:
+    origins = tuple(getattr(args, "allowed_origins", None) or ())
+    if not origins:
+        return None
+    return Cors(
+        origins,
+        tuple(getattr(args, "allowed_methods", None) or ("*",)),
+        tuple(getattr(args, "allowed_headers", None) or ("*",)),
+        bool(getattr(args, "allow_credentials", False)),
+    )
 
 
 def swarm_hook(args: Namespace) -> OnReady:

@@ -42,9 +42,18 @@ def exit_cleanly_after_signal() -> Iterator[None]:
 
 
 def run_server(
-    app: Any, *, host: str, port: int, shutdown_timeout_s: float, log_level: str = "info"
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    shutdown_timeout_s: float,
+    log_level: str = "info",
+    **listen: Any,
 ) -> None:
-    """Serve `app` until SIGTERM/SIGINT, draining in-flight requests for up to the deadline."""
+    """Serve `app` until SIGTERM/SIGINT, draining in-flight requests for up to the deadline.
+
+    `listen`: more uvicorn settings (uds, ssl_*, root_path, h11_max_incomplete_event_size).
+    """
     import uvicorn
 
     level = log_level.lower() if log_level.lower() in UVICORN_LEVELS else "info"
@@ -58,6 +67,7 @@ def run_server(
         timeout_keep_alive=30,
         # Annotated int, used as an asyncio.wait_for timeout: fractions work.
         timeout_graceful_shutdown=shutdown_timeout_s,  # type: ignore[arg-type]
+        **listen,
     )
     server = uvicorn.Server(config)
     with exit_cleanly_after_signal():
