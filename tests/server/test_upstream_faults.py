@@ -10,7 +10,7 @@ import pytest
 from server.engines.replica import Replica
 from server.engines.upstream import UpstreamEngine
 from swarm.engine import ChatRequest, ModelInfo
-from swarm.errors import EngineUnavailable
+from swarm.errors import EngineRejected, EngineUnavailable
 
 HEAD = (
     b'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}\n\n'
@@ -59,4 +59,27 @@ async def test_a_stream_broken_mid_way_is_engine_unavailable(
         async for event in engine.stream(ChatRequest(messages=[{"role": "user", "content": "x"}])):
             seen.append(event)
     assert len(seen) == 2  # what arrived before the break was delivered
+    await engine.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "calls"),
+    [(429, 5), (500, 5), (502, 5), (503, 5), (504, 5), (501, 1), (400, 1), (404, 1)],
+)
+async def test_retries_match_the_readme(status: int, calls: int) -> None:
+    """README: connection errors, 429 and 5xx except 501 are retried, 4 times at most."""
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(status)
+        return httpx.Response(status, json={"error": {"message": "no"}})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://up/v1/")
+    engine = UpstreamEngine(
+        [Replica(client, "http://up/v1")], ModelInfo(name="m"), "m", backoff_s=0.001
+    )
+    with pytest.raises((EngineUnavailable, EngineRejected)):
+        async for _ in engine.stream(ChatRequest(messages=[{"role": "user", "content": "x"}])):
+            pass
+    assert len(seen) == calls
     await engine.close()
