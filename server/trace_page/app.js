@@ -6,6 +6,8 @@ import { RunModel } from "./model.js";
 import { Timeline } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
+const LIST_REFRESH_MS = 5000; // the list picks up new runs and status changes
+let listTimer = 0;
 
 function say(text) {
   $("message").hidden = !text;
@@ -61,6 +63,8 @@ async function showList() {
     return tr;
   }));
   if (!page.data.length) say("No runs yet. Send a request to the -swarm model.");
+  clearTimeout(listTimer); // one refresh chain, even after a key change restarted the page
+  listTimer = setTimeout(() => guarded(showList), LIST_REFRESH_MS);
 }
 
 let follower = null; // the run view's state, kept across a key change
