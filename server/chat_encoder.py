@@ -91,7 +91,10 @@ class ChunkEncoder:
         return self._chunk([], swarm=e.to_dict()) if self.include_events else None
 
     def summary(self, s: RunSummary) -> Json | None:
-        return self._chunk([], swarm=s.to_dict())
+        """Sent to clients that asked for usage or events (a `choices: []` chunk is opt-in)."""
+        if not (self.include_usage or self.include_events):
+            return None
+        return self._chunk([], swarm={"type": "run.summary", **s.to_dict()})
 
 
 def encode(chunk: Json) -> bytes:

@@ -67,6 +67,11 @@ class SwarmLimits:
     # Transient engine errors retried inside a step, with back-off from this base delay.
     engine_retries: int = 2
     engine_retry_backoff_s: float = 0.5
+    # The swarm's own sampling for internal calls (None: the model's default); the client's
+    # options shape the answer turn only (swarm/call_options.py).
+    temperature: float | None = None
+    top_p: float | None = None
+    max_step_tokens: int | None = None
     # A SQLite file, ':memory:', or a postgresql:// URL shared by replicas.
     store_path: str = "~/.cache/kimi-swarm/runs.sqlite3"
     retention_runs: int = 1000
@@ -85,7 +90,7 @@ class SwarmLimits:
         if self.engine_retries < 0 or self.engine_retry_backoff_s < 0:
             raise ValueError("engine_retries and engine_retry_backoff_s must be >= 0")
         _check_positive("lease_s", self.lease_s, ValueError)
-        for name in ("token_budget", "timeout_s", "subagent_timeout_s"):
+        for name in ("token_budget", "timeout_s", "subagent_timeout_s", "max_step_tokens"):
             value = getattr(self, name)
             if value is not None:
                 _check_positive(name, value, ValueError)
@@ -107,14 +112,27 @@ class SwarmOptions:
     tool_mode: ToolMode
     min_answer_chars: int
     max_malformed_retries: int
+    temperature: float | None = None
+    top_p: float | None = None
+    max_step_tokens: int | None = None
     # Resume this run (otherwise detected from the client's tool-result ids).
     run_id: str | None = None
     answer_grace_s: float = 30.0
 
 
 _INT_CAPS = ("max_subagents", "max_concurrent", "max_orchestrator_steps", "max_subagent_steps")
-_OPTIONAL_CAPS = ("token_budget", "timeout_s", "subagent_timeout_s")
-_ACCEPTED = {*_INT_CAPS, *_OPTIONAL_CAPS, "tool_mode", "min_answer_chars", "run_id", "enabled"}
+_OPTIONAL_CAPS = ("token_budget", "timeout_s", "subagent_timeout_s", "max_step_tokens")
+# Sampling of internal calls: any valid value (name → (low, high)).
+_SAMPLING = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0)}
+_ACCEPTED = {
+    *_INT_CAPS,
+    *_OPTIONAL_CAPS,
+    *_SAMPLING,
+    "tool_mode",
+    "min_answer_chars",
+    "run_id",
+    "enabled",
+}
 
 
 def parse_options(raw: dict[str, Any] | None, limits: SwarmLimits, info: ModelInfo) -> SwarmOptions:
@@ -135,6 +153,16 @@ def parse_options(raw: dict[str, Any] | None, limits: SwarmLimits, info: ModelIn
     for name in (*_INT_CAPS, *_OPTIONAL_CAPS, "min_answer_chars"):
         if raw.get(name) is not None:
             values[name] = _tightened(name, raw[name], getattr(limits, name))
+    for name, (low, high) in _SAMPLING.items():
+        value = raw.get(name)
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidRequest(f"swarm.{name} must be a number", param=f"swarm.{name}")
+            if not low <= value <= high or (name == "top_p" and value == 0):
+                raise InvalidRequest(
+                    f"swarm.{name} must be in [{low:g}, {high:g}]", param=f"swarm.{name}"
+                )
+            values[name] = float(value)
     if raw.get("tool_mode") is not None:
         try:
             values["tool_mode"] = ToolMode(raw["tool_mode"])

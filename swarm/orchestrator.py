@@ -1,7 +1,8 @@
 """The orchestrator loop as a small state machine: each step ends in one of three outcomes.
 
-`Continue` (tools ran, call the model again), `Finish` (the final answer) or
-`AwaitClient` (the model called the client's own tools; the run pauses).
+`Continue` (tools ran, call the model again), `Finish` (delegation is over: the answer
+turn follows, see swarm/answer.py) or `AwaitClient` (the model called the client's own
+tools; the run pauses).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from swarm.protocol_tools import (
     final_answer_schema,
     parse_assign,
     parse_create,
-    parse_final,
 )
 from swarm.run import Run
 from swarm.subagent import TaskResult
@@ -42,7 +42,10 @@ class Continue:
 
 @dataclass(slots=True)
 class Finish:
-    pieces: list[str]
+    # The limit that forced the end, if any.
+    why: str | None = None
+    # A turn that already answered in text (auto mode, no tool call): no answer turn follows.
+    answered: Turn | None = None
 
 
 @dataclass(slots=True)
@@ -124,17 +127,14 @@ class Orchestrator:
 
     async def step(self) -> Outcome:
         forced = self._force_reason()
-        if forced is not None:
-            self.state.messages.append(
-                {"role": "user", "content": prompts.FORCE_FINAL.format(why=forced)}
-            )
-        request = self._request(forced is not None)
-        # Up to the deadline the model may keep working; past it, the one forced answer call
-        # runs in the grace period (bounded by the run's own timeout, swarm/session.py).
-        timer = asyncio.timeout_at(None if forced is not None else self.run.deadline)
+        if forced is not None:  # the answer turn is the last step (swarm/answer.py)
+            return Finish(why=forced)
+        # Up to the deadline the model may keep working; past it, the answer turn runs in the
+        # grace period (bounded by the run's own timeout, swarm/session.py).
+        timer = asyncio.timeout_at(self.run.deadline)
         try:
             async with timer:
-                turn = await self.run.step(ORCHESTRATOR, None, request)
+                turn = await self.run.step(ORCHESTRATOR, None, self._request())
         except TimeoutError:
             if not timer.expired():
                 raise
@@ -145,20 +145,17 @@ class Orchestrator:
             self.state.steps += 1
             return Continue()
         self.state.steps += 1
-        return await self._act(turn, forced is not None)
+        return await self._act(turn)
 
-    def _request(self, forced: bool) -> ChatRequest:
-        if forced:  # the answer is written as plain text, streamed to the client
-            return ChatRequest(messages=list(self.state.messages))
+    def _request(self) -> ChatRequest:
         run, strict = self.run, self.run.strict
         tools = [
             create_subagent_schema(run.tools.names(), strict=strict),
             assign_task_schema(
                 strict=strict, agents=sorted(run.agents), has_media=any(run.media.values())
             ),
+            final_answer_schema(strict=strict, answer=False),
         ]
-        if run.required_mode:
-            tools.append(final_answer_schema(strict=strict))
         tools += self.state.client_tools
         return ChatRequest(
             messages=list(self.state.messages),
@@ -177,14 +174,13 @@ class Orchestrator:
             return _named(ASSIGN_TASK)
         return "required"
 
-    async def _act(self, turn: Turn, forced: bool) -> Outcome:
-        final = next((c for c in turn.calls if c.name == FINAL_ANSWER), None)
-        if final is not None and self.run.required_mode:
+    async def _act(self, turn: Turn) -> Outcome:
+        if any(c.name == FINAL_ANSWER for c in turn.calls):
             self.run.ledger.close_stage([])
-            return Finish([_final_text(final.arguments)])
-        if not turn.calls or forced:
+            return Finish()
+        if not turn.calls:
             self.run.ledger.close_stage([])
-            return Finish(turn.pieces)
+            return Finish(answered=turn)
         client_names = {t.get("function", {}).get("name") for t in self.state.client_tools}
         for i, call in enumerate(turn.calls):
             if call.name in client_names:  # ids the next request's tool results will carry
@@ -293,10 +289,3 @@ class Orchestrator:
 
 def _named(name: str) -> Json:
     return {"type": "function", "function": {"name": name}}
-
-
-def _final_text(raw: str) -> str:
-    try:
-        return parse_final(raw)
-    except ModelBehaviourError:
-        return raw

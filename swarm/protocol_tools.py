@@ -93,7 +93,12 @@ def assign_task_schema(
     return _function(ASSIGN_TASK, desc, props, ["agent", "task"], strict)
 
 
-def final_answer_schema(*, strict: bool) -> Json:
+def final_answer_schema(*, strict: bool, answer: bool = True) -> Json:
+    """A sub-agent's answer (`answer=True`); the orchestrator's takes no arguments: it ends the
+    delegation, and the answer turn that follows writes the client's answer as it streams."""
+    if not answer:
+        desc = "Call when the results suffice; you then write the final answer for the user."
+        return _function(FINAL_ANSWER, desc, {}, [], strict)
     props = {"answer": {"type": "string", "description": "The complete final answer."}}
     return _function(FINAL_ANSWER, "Finish with your final answer.", props, ["answer"], strict)
 

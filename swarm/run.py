@@ -8,16 +8,18 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from swarm.engine import ChatRequest, Engine, Sampling
+from swarm.call_options import CallOptions
+from swarm.engine import ChatRequest, Delta, Engine, Sampling
+from swarm.errors import EngineError
 from swarm.events import EventLog, EventType
 from swarm.gate import FairGate
 from swarm.ledger import Ledger
 from swarm.limits import SwarmOptions, ToolMode
 from swarm.protocol_tools import AgentSpec
-from swarm.retry import RetryPolicy, with_retries
+from swarm.retry import TRANSIENT, RetryPolicy, with_retries
 from swarm.store import RunStore
 from swarm.telemetry import NO_TRACE, RunTrace
-from swarm.turn import Turn, collect
+from swarm.turn import Forward, Turn, collect
 from tools.base import Json, ToolContext, ToolRegistry
 
 # Turns an attachment reference (`image:0`, `video:1@00:10-02:30`) into the content part a
@@ -33,7 +35,8 @@ class Run:
     options: SwarmOptions
     log: EventLog
     ledger: Ledger
-    sampling: Sampling
+    # The client's options split into internal calls and the answer turn.
+    calls: CallOptions
     # Media parts of the request in order, by kind ("image", "video").
     media: dict[str, list[Json]] = field(default_factory=dict)
     # The request's messages and the server's attacher (None: attach the whole media part).
@@ -89,16 +92,29 @@ class Run:
             )
         return self._tool_context
 
-    async def step(self, key: str, task: str | None, request: ChatRequest) -> Turn:
-        """One model call of agent instance `key`, accounted and traced."""
+    async def step(
+        self,
+        key: str,
+        task: str | None,
+        request: ChatRequest,
+        *,
+        answer: bool = False,
+        forward: Forward | None = None,
+    ) -> Turn:
+        """One model call of agent instance `key`, accounted and traced.
+
+        `answer`: the answer turn (the client's final-turn options); `forward` gets each
+        delta as the engine produces it.
+        """
         stats = self.ledger.agents[key]
         index = stats.steps
         request.request_id = f"{self.run_id}/{stats.name}/{task or 0}/{index}"
         request.affinity_key = self.run_id
-        request.sampling = self._capped(self.sampling)
+        self.calls.apply(request, answer=answer)
+        request.sampling = self._capped(request.sampling)
         with self.trace.chat(key, request) as span:
             turn = await with_retries(
-                lambda: self._call(request),
+                lambda: self._call(request, forward),
                 self.retry,
                 what=request.request_id,
                 deadline=self.deadline,
@@ -129,11 +145,30 @@ class Run:
             return sampling
         return dataclasses.replace(sampling, max_tokens=left)
 
-    async def _call(self, request: ChatRequest) -> Turn:
+    async def _call(self, request: ChatRequest, forward: Forward | None) -> Turn:
         if self.gate is None:
-            return await collect(self.engine, request)
+            return await _collect_once(self.engine, request, forward)
         async with self.gate.slot(self.run_id):
-            return await collect(self.engine, request)
+            return await _collect_once(self.engine, request, forward)
+
+
+async def _collect_once(engine: Engine, request: ChatRequest, forward: Forward | None) -> Turn:
+    """One attempt; once a delta went to the client, a retry would repeat it: fail instead."""
+    if forward is None:
+        return await collect(engine, request)
+    sent = False
+
+    def send(delta: Delta) -> None:
+        nonlocal sent
+        sent = True
+        forward(delta)
+
+    try:
+        return await collect(engine, request, send)
+    except TRANSIENT as exc:
+        if not sent:
+            raise
+        raise EngineError(f"the answer stream broke after it started: {exc}") from exc
 
 
 def media_parts(messages: list[Json]) -> dict[str, list[Json]]:

@@ -13,6 +13,7 @@ from opentelemetry.context import Context
 from swarm import log_context
 from swarm.admission import Admission
 from swarm.bus import cancel_topic
+from swarm.call_options import call_options
 from swarm.engine import ChatRequest, Engine
 from swarm.errors import RunNotFound
 from swarm.events import TERMINAL, EventLog
@@ -190,7 +191,12 @@ class SwarmService:
             options=options,
             log=log,
             ledger=ledger,
-            sampling=request.sampling,
+            calls=call_options(
+                request,
+                temperature=options.temperature,
+                top_p=options.top_p,
+                max_step_tokens=options.max_step_tokens,
+            ),
             media=media_parts(request.messages),
             messages=request.messages,
             attacher=self.attacher,

@@ -7,6 +7,7 @@ import time
 from dataclasses import asdict
 
 from swarm import metrics
+from swarm.answer import answer_turn
 from swarm.engine import Delta, ToolCallDelta, Usage
 from swarm.errors import RunTimedOut
 from swarm.events import EventType
@@ -88,6 +89,7 @@ class RunSession:
             )
             async with timer:
                 outcome = await Orchestrator(run, self.state, self.checkpoint).loop(self.done)
+                tail = await self._answer(outcome)
         except TimeoutError as exc:
             if not timer.expired():
                 self._end(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
@@ -107,13 +109,24 @@ class RunSession:
         except Exception as exc:
             self._end(RunStatus.FAILED, f"{type(exc).__name__}: {exc}")
             raise
-        self._emit_tail(self._answer(outcome))
+        self._emit_tail(tail)
 
-    def _answer(self, outcome: Finish | AwaitClient) -> list[Delta]:
+    async def _answer(self, outcome: Finish | AwaitClient) -> list[Delta]:
+        """The final turn's deltas still to emit (an answer turn streams its own as it runs)."""
         if isinstance(outcome, Finish):
-            self.output = "".join(outcome.pieces)
+            turn = outcome.answered
+            tail: list[Delta] = []
+            if turn is None:
+                turn = await answer_turn(self.run, self.state.messages, outcome.why, self.emit)
+                self.run.ledger.close_stage([])
+            else:
+                tail = [Delta(content=p) for p in turn.pieces]
+            if turn.finish_reason is None or outcome.answered is not None:
+                tail.append(Delta(finish_reason=turn.finish_reason or "stop"))
+            self.state.messages.append(turn.assistant_message())
+            self.output = turn.content
             self.status = RunStatus.COMPLETED
-            return [*(Delta(content=p) for p in outcome.pieces), Delta(finish_reason="stop")]
+            return tail
         self.status = RunStatus.REQUIRES_ACTION
         frags = [ToolCallDelta(i, c.id, c.name, c.arguments) for i, c in enumerate(outcome.calls)]
         return [Delta(tool_calls=frags), Delta(finish_reason="tool_calls")]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from swarm.engine import ChatRequest, Delta, Engine, Usage
 from tools.base import Json
+
+# Receives each delta of a call as the engine produces it (the answer turn streams live).
+Forward = Callable[[Delta], None]
 
 
 @dataclass(slots=True)
@@ -55,7 +59,7 @@ class Turn:
             self.finish_reason = delta.finish_reason
 
 
-async def collect(engine: Engine, request: ChatRequest) -> Turn:
+async def collect(engine: Engine, request: ChatRequest, forward: Forward | None = None) -> Turn:
     """Run one model call to completion; closing early (cancellation) aborts it in the engine."""
     turn = Turn()
     async with aclosing(engine.stream(request)) as stream:  # type: ignore[type-var]
@@ -64,6 +68,8 @@ async def collect(engine: Engine, request: ChatRequest) -> Turn:
                 turn.usage += event
             elif event.choice == 0:
                 turn.add(event)
+                if forward is not None:
+                    forward(event)
     for i, call in enumerate(turn.calls):
         call.id = call.id or f"call_{i}"
     return turn

@@ -73,20 +73,25 @@ async def _stream_frames(
     enc: ChunkEncoder,
     heartbeat_s: float,
 ) -> AsyncGenerator[bytes, None]:
+    loop = asyncio.get_running_loop()
+    sent_at = loop.time()  # the heartbeat counts from the last byte sent, not the last output
     try:
         if first is not None:
             if (chunk := dispatch(first, enc)) is not None:
                 yield encode(chunk)
+                sent_at = loop.time()
             while True:
                 try:
-                    item = await outputs.get(heartbeat_s)
+                    item = await outputs.get(max(0.0, sent_at + heartbeat_s - loop.time()))
                 except TimeoutError:
                     yield HEARTBEAT
+                    sent_at = loop.time()
                     continue
                 except StopAsyncIteration:
                     break
                 if (chunk := dispatch(item, enc)) is not None:
                     yield encode(chunk)
+                    sent_at = loop.time()
         yield DONE
     except Exception as exc:  # mid-stream failure: one error event, then close (no [DONE])
         yield b"data: " + to_api_error(exc).json_bytes() + b"\n\n"

@@ -61,10 +61,10 @@ def test_swarm_run_streams_its_events_in_band(client: openai.OpenAI) -> None:
     events, text, summary = [], "", None
     for chunk in stream:
         extra = chunk.model_extra or {}
-        if "swarm" in extra and "type" in extra["swarm"]:
-            events.append(extra["swarm"])
-        elif "swarm" in extra:
+        if extra.get("swarm", {}).get("type") == "run.summary":
             summary = extra["swarm"]
+        elif "swarm" in extra:
+            events.append(extra["swarm"])
         for choice in chunk.choices:
             text += choice.delta.content or ""
     assert text.strip()

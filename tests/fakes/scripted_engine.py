@@ -51,10 +51,14 @@ class Step:
     error: BaseException | None = None
     # Sleep forever after the first delta (a hung model, for timeouts/cancellation).
     hang: bool = False
+    # Seconds between content pieces (a model producing tokens over time).
+    piece_delay_s: float = 0.0
+    # The finish reason to report (default: "tool_calls" with calls, else "stop").
+    finish: str | None = None
 
     @property
     def finish_reason(self) -> str:
-        return "tool_calls" if self.calls else "stop"
+        return self.finish or ("tool_calls" if self.calls else "stop")
 
 
 Script = Sequence[Step] | Callable[[ChatRequest, int], Step]
@@ -146,7 +150,9 @@ class ScriptedEngine:
             await asyncio.sleep(latency)
         if step.error is not None:
             raise step.error
-        for piece in _split(step.content or "", step.pieces):
+        for i, piece in enumerate(_split(step.content or "", step.pieces)):
+            if i and step.piece_delay_s:
+                await asyncio.sleep(step.piece_delay_s)
             yield Delta(content=piece)
             if step.hang:
                 await asyncio.Event().wait()

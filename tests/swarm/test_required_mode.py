@@ -10,7 +10,8 @@ async def test_required_mode_walks_create_assign_then_final_answer() -> None:
     orchestrator = [
         call("create_subagent", {"name": "w", "system_prompt": "p", "tools": ["add"]}),
         call("assign_task", {"agent": "w", "task": "add"}),
-        call("final_answer", {"answer": "It is 3."}),
+        call("final_answer"),
+        say("It is 3."),  # the answer turn
     ]
     worker = [
         call("add", {"a": 1, "b": 2}),
@@ -25,6 +26,9 @@ async def test_required_mode_walks_create_assign_then_final_answer() -> None:
     assert named[0] == {"type": "function", "function": {"name": "create_subagent"}}
     assert named[1] == {"type": "function", "function": {"name": "assign_task"}}
     assert named[2] == "required"
+    assert reqs[3].tools is None and reqs[3].tool_choice is None  # the answer turn
+    final = next(t for t in reqs[2].tools or [] if t["function"]["name"] == "final_answer")
+    assert final["function"]["parameters"]["properties"] == {}
     assign = next(t for t in reqs[1].tools or [] if t["function"]["name"] == "assign_task")
     assert assign["function"]["strict"] is True
     assert assign["function"]["parameters"]["properties"]["agent"]["enum"] == ["w"]

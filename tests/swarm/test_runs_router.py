@@ -76,14 +76,20 @@ async def test_streamed_swarm_chat_then_run_endpoints() -> None:
         assert resp.status_code == 200, resp.text
         run_id = resp.headers["x-swarm-run-id"]
         chunks = [d for _, d in sse_data(resp.text)]
-        events = [c["swarm"] for c in chunks if "swarm" in c and "type" in c["swarm"]]
+        events = [
+            c["swarm"]
+            for c in chunks
+            if c.get("swarm", {}).get("type", "run.summary") != "run.summary"
+        ]
         assert events[0]["type"] == "run.started" and events[-1]["type"] == "run.completed"
         text = "".join(
             c["choices"][0]["delta"].get("content") or "" for c in chunks if c.get("choices")
         )
         assert text == "final answer"
         assert (
-            chunks[-1]["swarm"]["run_id"] == run_id and chunks[-1]["swarm"]["critical_steps"] == 4
+            chunks[-1]["swarm"]["type"] == "run.summary"
+            and chunks[-1]["swarm"]["run_id"] == run_id
+            and chunks[-1]["swarm"]["critical_steps"] == 4
         )
 
         record = (await client.get(f"/v1/swarm/runs/{run_id}")).json()
