@@ -12,6 +12,7 @@ tool-call protocol (`<tool_response>` blocks, `error:` replies) is what they wou
 from __future__ import annotations
 
 import json
+import re
 
 from swarm import prompts
 from swarm.engine import ChatRequest
@@ -19,6 +20,12 @@ from swarm.protocol_tools import ASSIGN_TASK, ORCHESTRATOR
 from swarm.run import Run
 from swarm.turn import Forward, Turn
 from tools.base import Json
+
+# Tool-protocol markup a small model may copy into a sub-agent's answer: never a finding.
+_PROTOCOL = re.compile(
+    r"<(tool_call|tool_response)>.*?(</\1>|\Z)|</?(tool_call|tool_response)>|^[ \t]*error:[^\n]*",
+    re.DOTALL | re.MULTILINE,
+)
 
 
 async def answer_turn(run: Run, history: list[Json], why: str | None, forward: Forward) -> Turn:
@@ -65,9 +72,15 @@ def findings(history: list[Json]) -> list[str]:
         # Non-completed results start with "[status: ...]": nothing the answer can rely on.
         if task is None or not isinstance(content, str) or content.startswith("["):
             continue
-        if content.strip():
-            out.append(f"- {task}\n  {content.strip()}")
+        text = clean(content)
+        if text:
+            out.append(f"- {task}\n  {text}")
     return out
+
+
+def clean(text: str) -> str:
+    """`text` without tool-protocol markup or echoed `error:` lines."""
+    return re.sub(r"\n{3,}", "\n\n", _PROTOCOL.sub("", text)).strip()
 
 
 def _task_text(raw: str) -> str:

@@ -39,6 +39,17 @@ def default_tool_mode(info: ModelInfo) -> ToolMode:
     return ToolMode.REQUIRED
 
 
+# Defaults for small models (those `default_tool_mode` puts in required mode), used where the
+# operator kept the library default: a 135M model's swarm is one definition, one fan-out of
+# short tasks and an answer; longer loops only repeat its mistakes.
+SMALL_MODEL_DEFAULTS: dict[str, Any] = {
+    "max_orchestrator_steps": 4,
+    "max_subagent_steps": 3,
+    "max_step_tokens": 256,
+    "subagent_timeout_s": 30.0,
+}
+
+
 @dataclass(slots=True)
 class SwarmLimits:
     """Server-wide limits; the CLI exposes one `--swarm-<field>` flag per field."""
@@ -150,6 +161,11 @@ def parse_options(raw: dict[str, Any] | None, limits: SwarmLimits, info: ModelIn
         f.name: getattr(limits, f.name) for f in fields(SwarmOptions) if hasattr(limits, f.name)
     }
     values["tool_mode"] = limits.tool_mode or default_tool_mode(info)
+    if default_tool_mode(info) is ToolMode.REQUIRED:
+        library = SwarmLimits()
+        for name, small in SMALL_MODEL_DEFAULTS.items():
+            if getattr(limits, name) == getattr(library, name):
+                values[name] = small
     for name in (*_INT_CAPS, *_OPTIONAL_CAPS, "min_answer_chars"):
         if raw.get(name) is not None:
             values[name] = _tightened(name, raw[name], getattr(limits, name))

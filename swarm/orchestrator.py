@@ -178,6 +178,12 @@ class Orchestrator:
         if any(c.name == FINAL_ANSWER for c in turn.calls):
             self.run.ledger.close_stage([])
             return Finish()
+        if not turn.calls and self.run.required_mode:
+            # Free text never ends a required-mode run (it is where a small model's protocol
+            # echoes land): only final_answer does. The turn is dropped and retried.
+            self.state.malformed += 1
+            self.run.ledger.close_stage([])
+            return Continue()
         if not turn.calls:
             self.run.ledger.close_stage([])
             return Finish(answered=turn)

@@ -58,7 +58,10 @@ def create_subagent_schema(tool_names: Collection[str], *, strict: bool) -> Json
     if tool_names:
         tools["items"] = {"type": "string", "enum": sorted(tool_names)}
     props = {
-        "name": {"type": "string", "description": "Unique name, letters/digits/_.- only."},
+        "name": {
+            "type": "string",
+            "description": "Unique name for its role (not a tool name), letters/digits/_.- only.",
+        },
         "system_prompt": {"type": "string", "description": "The sub-agent's persona and rules."},
         "tools": {**tools, "description": "Tools the sub-agent may use."},
     }
@@ -138,6 +141,10 @@ def parse_create(raw: str, available_tools: Collection[str]) -> AgentSpec:
     if not NAME_RE.match(name) or name == ORCHESTRATOR:
         raise ModelBehaviourError(
             f"invalid name {name!r}: use 1-64 letters, digits, '_', '.' or '-' (not 'orchestrator')"
+        )
+    if name in SWARM_TOOLS or name in available_tools:
+        raise ModelBehaviourError(
+            f"{name!r} is a tool, not a sub-agent name: name the sub-agent after its role"
         )
     tools = _strings(args, "tools")
     unknown = [t for t in tools if t not in available_tools]
