@@ -14,7 +14,7 @@ from server.context import AppContext, ServerSettings
 from swarm.engine import Engine, ModelInfo
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import Script, ScriptedEngine
 from tests.servers import free_port
 from tests.swarm.conftest import AddTool
@@ -34,10 +34,13 @@ def live_swarm(
 
     @asynccontextmanager
     async def attach(ctx: AppContext) -> AsyncIterator[None]:
-        registry = ToolRegistry([AddTool()])
-        ctx.swarm = SwarmService(engine, registry, RunStore(":memory:"), SwarmLimits())
-        yield
-        ctx.swarm = None
+        store = open_store(":memory:")
+        ctx.swarm = SwarmService(engine, ToolRegistry([AddTool()]), store, SwarmLimits())
+        try:
+            yield
+        finally:
+            ctx.swarm = None
+            store.close()
 
     settings = ServerSettings(served_name=model, heartbeat_s=heartbeat_s)
     app = create_app(AppContext(settings), serving, attach)
