@@ -66,6 +66,8 @@ class OrchestratorState:
     malformed: int = 0
     tasks_assigned: int = 0
     pending_calls: list[str] = field(default_factory=list)
+    # Client-facing id → the id the model's history keeps (Kimi models keep their own ids).
+    call_ids: dict[str, str] = field(default_factory=dict)
     # The fan-out in flight: {"replies": {call id: text}, "assigned": [[call id, task id, spec]]}
     # (its assistant turn is the last message); a resumed run re-runs only its unfinished tasks.
     stage: Json | None = None
@@ -78,6 +80,7 @@ class OrchestratorState:
             "malformed": self.malformed,
             "tasks_assigned": self.tasks_assigned,
             "pending_calls": self.pending_calls,
+            "call_ids": self.call_ids,
             "stage": self.stage,
         }
 
@@ -190,7 +193,11 @@ class Orchestrator:
         client_names = {t.get("function", {}).get("name") for t in self.state.client_tools}
         for i, call in enumerate(turn.calls):
             if call.name in client_names:  # ids the next request's tool results will carry
-                call.id = f"call_{self.run.run_id}__{self.state.steps}_{i}"
+                client_id = f"call_{self.run.run_id}__{self.state.steps}_{i}"
+                if self.run.kimi:  # its history keeps `functions.{name}:{idx}`
+                    self.state.call_ids[client_id] = call.id
+                else:
+                    call.id = client_id
         self.state.messages.append(turn.assistant_message())
         replies, assigned = self._plan(turn.calls, client_names)
         return await self._stage(turn.calls, client_names, replies, assigned, {})
@@ -257,7 +264,12 @@ class Orchestrator:
             for c in calls
             if c.id in replies
         )
-        client_calls = [c for c in calls if c.name in client_names]
+        to_client = {h: c for c, h in self.state.call_ids.items()}
+        client_calls = [
+            ToolCall(to_client.get(c.id, c.id), c.name, c.arguments)
+            for c in calls
+            if c.name in client_names
+        ]
         if client_calls:
             self.state.pending_calls = [c.id for c in client_calls]
             return AwaitClient(client_calls)

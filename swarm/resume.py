@@ -91,10 +91,15 @@ def _answer_pending(state: OrchestratorState, messages: list[Json]) -> None:
             f"missing tool results for call id(s) {', '.join(missing)}", param="messages"
         )
     state.messages.extend(
-        {"role": "tool", "tool_call_id": cid, "content": results[cid].get("content", "")}
+        {
+            "role": "tool",
+            "tool_call_id": state.call_ids.get(cid, cid),  # the id the model's history has
+            "content": results[cid].get("content", ""),
+        }
         for cid in state.pending_calls
     )
     state.pending_calls = []
+    state.call_ids = {}
 
 
 def _agents(saved: dict[str, Any]) -> dict[str, AgentSpec]:

@@ -66,6 +66,11 @@ class Run:
         return self.engine.info.structured_outputs
 
     @property
+    def kimi(self) -> bool:
+        """Kimi models: tool-call ids follow Kimi's `functions.{name}:{idx}` convention."""
+        return "kimi" in self.engine.info.name.lower()
+
+    @property
     def required_mode(self) -> bool:
         return self.options.tool_mode is ToolMode.REQUIRED
 
@@ -119,6 +124,7 @@ class Run:
                 what=request.request_id,
                 deadline=self.deadline,
             )
+            turn.name_calls(request.messages, kimi=self.kimi)
             span.turn(turn)
         self.ledger.record_step(key, turn.usage)
         self.log.emit(

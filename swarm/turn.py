@@ -38,10 +38,23 @@ class Turn:
         return "".join(self.pieces)
 
     def assistant_message(self) -> Json:
+        """The turn as history. Reasoning stays (thinking models such as Kimi K2.5 are to see
+        their own reasoning across tool-call turns; templates that do not use it ignore it)."""
         msg: Json = {"role": "assistant", "content": self.content or None}
+        if self.reasoning:
+            msg["reasoning_content"] = self.reasoning
         if self.calls:
             msg["tool_calls"] = [c.to_message() for c in self.calls]
         return msg
+
+    def name_calls(self, history: list[Json], *, kimi: bool) -> None:
+        """Give calls the engine left without an id one: Kimi's `functions.{name}:{idx}`
+        (idx counts the conversation's tool calls, as Kimi's tool parser expects), else
+        `call_{i}`."""
+        base = sum(len(m.get("tool_calls") or []) for m in history)
+        for i, call in enumerate(self.calls):
+            if not call.id:
+                call.id = f"functions.{call.name}:{base + i}" if kimi else f"call_{i}"
 
     def add(self, delta: Delta) -> None:
         if delta.content:
@@ -70,6 +83,4 @@ async def collect(engine: Engine, request: ChatRequest, forward: Forward | None 
                 turn.add(event)
                 if forward is not None:
                     forward(event)
-    for i, call in enumerate(turn.calls):
-        call.id = call.id or f"call_{i}"
     return turn

@@ -50,3 +50,7 @@ class ToolsConfig:
         if self.searxng_url:
             return SearchBackend.SEARXNG
         return SearchBackend.BRAVE if self.brave_api_key else SearchBackend.LOCAL
+
+    def search_configured(self) -> bool:
+        """A web backend, or the local one with a documents folder: else nothing to search."""
+        return self.resolved_backend() is not SearchBackend.LOCAL or self.search_docs is not None

@@ -60,7 +60,11 @@ def builtin_tools(config: ToolsConfig) -> list[Tool]:
         "python": lambda: PythonTool(config.sandbox, config.allow_unsandboxed),
         "image_ops": ImageOpsTool,
     }
-    return [make() for name, make in makers.items() if name not in config.disabled]
+    left_out = set(config.disabled)
+    if not config.search_configured():  # offered only when there is something to search
+        left_out.add("web_search")
+        log.info("web_search off: no search backend configured (--search-docs, --searxng-url, ...)")
+    return [make() for name, make in makers.items() if name not in left_out]
 
 
 def build_registry(config: ToolsConfig) -> ToolRegistry:

@@ -13,8 +13,9 @@ MAX_RESULTS = 20
 SPEC = ToolSpec(
     name="web_search",
     description=(
-        "Search for documents and web pages. Returns numbered results with a title, a URL "
-        "(pass it to fetch_url to read a web page) and a snippet."
+        "Search for documents and web pages. Returns numbered results with a title, an "
+        "address and a snippet. Read an http(s) address in full with fetch_url; a doc: "
+        "address is a passage of the server's own library and its snippet is the text."
     ),
     parameters={
         "type": "object",

@@ -55,6 +55,10 @@ class Step:
     piece_delay_s: float = 0.0
     # The finish reason to report (default: "tool_calls" with calls, else "stop").
     finish: str | None = None
+    # Reasoning streamed before the content (a thinking model).
+    reasoning: str | None = None
+    # Tool-call ids to report, by call ("" = none, as an engine may leave it); default call_{i}.
+    call_ids: Sequence[str] = ()
 
     @property
     def finish_reason(self) -> str:
@@ -150,6 +154,8 @@ class ScriptedEngine:
             await asyncio.sleep(latency)
         if step.error is not None:
             raise step.error
+        if step.reasoning:
+            yield Delta(reasoning=step.reasoning)
         for i, piece in enumerate(_split(step.content or "", step.pieces)):
             if i and step.piece_delay_s:
                 await asyncio.sleep(step.piece_delay_s)
@@ -159,8 +165,9 @@ class ScriptedEngine:
         for i, c in enumerate(step.calls):
             raw = c.raw()
             half = len(raw) // 2
+            cid = step.call_ids[i] if i < len(step.call_ids) else f"call_{i}"
             yield Delta(
-                tool_calls=[ToolCallDelta(i, id=f"call_{i}", name=c.name, arguments=raw[:half])]
+                tool_calls=[ToolCallDelta(i, id=cid or None, name=c.name, arguments=raw[:half])]
             )
             yield Delta(tool_calls=[ToolCallDelta(i, arguments=raw[half:])])
         if step.hang:

@@ -35,3 +35,12 @@ def test_backend_choice() -> None:
     )
     with pytest.raises(ValueError, match="--searxng-url"):
         ToolsConfig(search_backend=SearchBackend.SEARXNG)
+
+
+def test_web_search_is_offered_only_with_a_backend(corpus: Path) -> None:
+    bare = ToolsConfig(load_entry_points=False, progress=False)
+    assert "web_search" not in build_registry(bare).names()  # nothing to search
+    web = ToolsConfig(searxng_url="http://127.0.0.1:8888", load_entry_points=False)
+    assert "web_search" in build_registry(web).names()
+    local = ToolsConfig(search_docs=corpus, load_entry_points=False, progress=False)
+    assert "web_search" in build_registry(local).names()

@@ -147,7 +147,8 @@ class LocalDocsIndex:
             if score <= 0:
                 continue
             p = index.passages[int(i)]
-            hits.append(SearchHit(p.title, f"doc:{p.source}", snippet(p.text, query), float(score)))
+            # The whole passage: a doc: address is not something fetch_url can open.
+            hits.append(SearchHit(p.title, f"doc:{p.source}", p.text, float(score)))
         return hits
 
     async def search(self, query: str, k: int) -> list[SearchHit]:
