@@ -46,7 +46,7 @@ async def _slot(
             try:
                 with run.trace.agent(task_id, spec.agent, spec.task) as span:
                     result = await _bounded(run, task_id, spec)
-                    span.finish(str(result.status), result.reason)
+                    span.finish(str(result.status), result.reason, _usage(run, task_id))
                 await _keep(run, result)
             finally:
                 metrics.ACTIVE_SUBAGENTS.dec()
@@ -129,3 +129,8 @@ def _finish(run: Run, result: TaskResult) -> None:
             reason=result.reason,
             answer=result.answer[:2000],
         )
+
+
+def _usage(run: Run, task_id: str) -> Usage | None:
+    stats = run.ledger.agents.get(task_id)
+    return stats.usage if stats else None

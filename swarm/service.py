@@ -105,7 +105,7 @@ class SwarmService:
         try:
             with cancels, session.run.trace.agent(ORCHESTRATOR, ORCHESTRATOR) as span:
                 await session.drive()
-                span.finish(str(session.status))
+                span.finish(str(session.status), usage=session.run.ledger.usage())
             log.info("swarm run ended: %s", session.status)
         finally:
             self._live.pop(run_id, None)

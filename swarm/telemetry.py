@@ -27,7 +27,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
-from swarm.engine import ChatRequest
+from swarm.engine import ChatRequest, Usage
 from swarm.protocol_tools import ORCHESTRATOR as ROOT
 from swarm.turn import Turn
 from tools.base import Json
@@ -71,11 +71,14 @@ class SpanRecorder:
         if is_error:
             _fail(self.span, "tool_error", text[:200])
 
-    def finish(self, status: str, reason: str | None = None) -> None:
-        """An agent invocation's end status (`completed`, `failed`, `timeout`, ...)."""
+    def finish(self, status: str, reason: str | None = None, usage: Usage | None = None) -> None:
+        """An agent invocation's end status (`completed`, `failed`, ...) and its tokens."""
         if self.span is None:
             return
         self.span.set_attribute("kimi_swarm.status", status)
+        if usage is not None:
+            self.span.set_attribute("gen_ai.usage.input_tokens", usage.prompt_tokens)
+            self.span.set_attribute("gen_ai.usage.output_tokens", usage.completion_tokens)
         if status not in ("completed", "requires_action"):
             _fail(self.span, status, reason or status)
 

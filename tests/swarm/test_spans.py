@@ -119,12 +119,15 @@ def tool(name: str, args: str | None, result: str | None, error: bool = False) -
     return {"name": f"execute_tool {name}", "attrs": attrs, "children": []}
 
 
-def agent(name: str, children: list[dict[str, Any]], task: str | None = None) -> dict[str, Any]:
+def agent(
+    name: str, children: list[dict[str, Any]], tokens: tuple[int, int], task: str | None = None
+) -> dict[str, Any]:
     attrs = base("invoke_agent") | {"gen_ai.agent.name": name}
     attrs |= {"gen_ai.agent.id": f"<run>/{name}", "gen_ai.request.model": "kimi-test"}
     if task is not None:
         attrs["kimi_swarm.task.id"] = task
     attrs["kimi_swarm.status"] = "completed"
+    attrs["gen_ai.usage.input_tokens"], attrs["gen_ai.usage.output_tokens"] = tokens
     return {"name": f"invoke_agent {name}", "attrs": attrs, "children": children}
 
 
@@ -139,7 +142,8 @@ def expected(content: bool) -> list[dict[str, Any]]:
         else:
             args = f'{{"a": {n}, "b": 1}}' if content else None
             body = tool("add", args, str(n + 1) if content else None)
-        return agent("adder", [chat("tool_calls"), body, chat("stop")], task=f"t{n}")
+        # Two model calls of 10 prompt + 5 completion tokens each.
+        return agent("adder", [chat("tool_calls"), body, chat("stop")], (20, 10), task=f"t{n}")
 
     create = base("create_agent") | {"gen_ai.agent.name": "adder", "gen_ai.agent.id": "<run>/adder"}
     create |= {"gen_ai.request.model": "kimi-test", "kimi_swarm.agent.tools": ["add", "boom"]}
@@ -152,7 +156,7 @@ def expected(content: bool) -> list[dict[str, Any]]:
         task(3),
         chat("stop"),
     ]
-    return [agent("orchestrator", orchestrator)]
+    return [agent("orchestrator", orchestrator, (30 + 3 * 20, 15 + 3 * 10))]  # the whole run
 
 
 async def test_span_tree_of_concurrent_subagents(exporter: InMemorySpanExporter) -> None:
