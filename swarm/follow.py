@@ -42,8 +42,8 @@ async def follow(
                     continue  # published and also read from the store
                 after = seq
                 yield event
-                if event["type"] in TERMINAL:
-                    return
+                if event["type"] in TERMINAL and event is batch[-1]:
+                    return  # (a resumed run has later events: its earlier end is not the end)
             store.bus.advance(topic, after)
             try:
                 async with asyncio.timeout(idle_s):

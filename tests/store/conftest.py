@@ -20,14 +20,16 @@ def postgres() -> Iterator[Postgres]:
     pg.stop()
 
 
-@pytest.fixture
-def pg_url(postgres: Postgres) -> Iterator[str]:
-    """A fresh, empty database on the session's server."""
+def make_database(postgres: Postgres) -> str:
+    """A fresh, empty database on the session's server (dropped with the server)."""
     import psycopg
 
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(postgres.url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    yield postgres.url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    return postgres.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def pg_url(postgres: Postgres) -> str:
+    return make_database(postgres)
