@@ -67,7 +67,7 @@ class SimEngine:
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self._info = ModelInfo(name="sim-gpt-", structured_outputs=False)
+        self._info = ModelInfo(name="sim-gpt-", max_model_len=131072, structured_outputs=False)
 
     @property
     def info(self) -> ModelInfo:

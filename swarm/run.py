@@ -149,6 +149,9 @@ class Run:
         left = max(1, budget - self.ledger.usage().total_tokens)
         if sampling.max_tokens is not None and sampling.max_tokens <= left:
             return sampling
+        context = self.engine.info.max_model_len
+        if sampling.max_tokens is None and context is not None and left >= context:
+            return sampling  # no call can write more than the context holds: no copy per step
         return dataclasses.replace(sampling, max_tokens=left)
 
     async def _call(self, request: ChatRequest, forward: Forward | None) -> Turn:

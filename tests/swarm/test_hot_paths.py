@@ -7,9 +7,11 @@ import json
 import math
 
 from swarm import codec
-from swarm.engine import Usage
+from swarm.engine import ModelInfo, Usage
 from swarm.ledger import AgentStats, Ledger
 from swarm.store import open_store
+from tests.fakes.scripted_engine import call, calls, say
+from tests.swarm.conftest import make_harness
 
 
 def _sum(ledger: Ledger) -> tuple[int, int, int]:
@@ -96,3 +98,13 @@ def test_codec_matches_the_standard_library_on_our_values() -> None:
     assert codec.dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     assert codec.loads(codec.dumpb(value)) == value
     assert codec.dumps({"nan": math.nan}) == '{"nan":null}'
+
+
+async def test_a_budget_larger_than_the_context_leaves_max_tokens_unset() -> None:
+    worker = {"name": "w", "system_prompt": "p", "tools": ["add"]}
+    orchestrator = [call("create_subagent", worker),
+                    calls(("assign_task", {"agent": "w", "task": "t"})), say("end")]  # fmt: skip
+    h = make_harness({"orchestrator": orchestrator, "w": [say("long enough answer")]})
+    h.engine._info = ModelInfo(name="kimi-test", max_model_len=1000)
+    await h.run(token_budget=1010)  # each scripted call uses 15 tokens
+    assert [r.sampling.max_tokens for r in h.engine.requests] == [None, 995, 980, 965]
