@@ -11,6 +11,12 @@ Per run: share = calls on its busiest replica / its calls. Last line: JSON with 
 share in both phases, the simulated prefix-cache hit rate (blocks of the prompt already
 cached on the replica that took the call), calls per replica, and
 ratio = mean share with affinity / mean share without.
+
+BENCH_ENGINE=vllm adds real engines (run it under the engine lock; ~8 GB): each of 2 scripted
+upstreams prefills every prompt it receives on its own vLLM server (the embedded SmolLM2,
+prefix caching on), and the figures gain vLLM's own prefix-cache hit rate
+(`vllm:prefix_cache_hits` / `vllm:prefix_cache_queries`, in tokens) per phase; the cache is
+reset between phases.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from tests.servers import ServerProcess, start_command, start_server
 
 SCRIPTED = Path(__file__).resolve().parents[1] / "tests" / "deploy" / "swarm_upstream.py"
 MODEL = "scripted-kimi"
-REPLICAS = 3
-RUNS = int(os.environ.get("BENCH_RUNS", "24"))
+REAL_ENGINE = os.environ.get("BENCH_ENGINE") == "vllm"
+REPLICAS = 2 if REAL_ENGINE else 3
+RUNS = int(os.environ.get("BENCH_RUNS", "12" if REAL_ENGINE else "24"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "6"))
 FANOUT, STAGES, LATENCY_S = 6, 2, 0.05
 
@@ -47,10 +54,42 @@ def one_run(kimi: ServerProcess, i: int) -> str:
     return str(resp.json()["swarm"]["run_id"])
 
 
-def phase(affinity: bool) -> dict[str, Any]:
+def vllm_server() -> ServerProcess:
+    from server.boot import default_model
+
+    cmd = [
+        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
+        "--model", str(default_model.ensure_converted()), "--served-model-name", "smollm2",
+        "--chat-template", str(default_model.chat_template_path()), "--host", "127.0.0.1",
+        "--max-model-len", "8192", "--max-num-seqs", "16", "--enforce-eager",
+        "--enable-prefix-caching", "--disable-uvicorn-access-log",
+    ]  # fmt: skip
+    return start_command(cmd, env={"VLLM_SERVER_DEV_MODE": "1"})
+
+
+def prefix_cache(engines: list[ServerProcess]) -> tuple[float, float]:
+    """(hit tokens, queried tokens) summed over the engines."""
+    totals = {"vllm:prefix_cache_hits_total": 0.0, "vllm:prefix_cache_queries_total": 0.0}
+    for engine in engines:
+        for line in httpx.get(f"{engine.url}/metrics").text.splitlines():
+            name = line.split("{", 1)[0].split(" ", 1)[0]
+            if name in totals:
+                totals[name] += float(line.rsplit(" ", 1)[1])
+    return totals["vllm:prefix_cache_hits_total"], totals["vllm:prefix_cache_queries_total"]
+
+
+def phase(affinity: bool, engines: list[ServerProcess]) -> dict[str, Any]:
     cmd = [sys.executable, str(SCRIPTED), "--fanout", str(FANOUT), "--stages", str(STAGES)]
     cmd += ["--latency", str(LATENCY_S)]
-    upstreams = [start_command(cmd, timeout_s=60) for _ in range(REPLICAS)]
+    for engine in engines:
+        httpx.post(f"{engine.url}/reset_prefix_cache").raise_for_status()
+    hits0, queries0 = prefix_cache(engines)
+    upstreams = [
+        start_command(
+            cmd + ([f"--prefill-url={engines[i].base_url}"] if engines else []), timeout_s=60
+        )
+        for i in range(REPLICAS)
+    ]
     args = [f"--upstream={u.base_url}" for u in upstreams]
     args += ["--upstream-model", MODEL, "--disable-uvicorn-access-log"]
     if not affinity:
@@ -70,7 +109,11 @@ def phase(affinity: bool) -> dict[str, Any]:
         shares.append(max(calls) / sum(calls))
     queried = sum(s["cache"]["queried"] for s in stats)
     hits = sum(s["cache"]["hits"] for s in stats)
+    hits1, queries1 = prefix_cache(engines)
     return {
+        "vllm_prefix_cache_hit_rate": (
+            round((hits1 - hits0) / (queries1 - queries0), 4) if engines else None
+        ),
         "mean_share": round(statistics.mean(shares), 4),
         "min_share": round(min(shares), 4),
         "prefix_cache_hit_rate_simulated": round(hits / queried, 4),
@@ -79,8 +122,13 @@ def phase(affinity: bool) -> dict[str, Any]:
 
 
 def main() -> None:
-    with_affinity = phase(affinity=True)
-    without = phase(affinity=False)
+    engines = [vllm_server() for _ in range(REPLICAS)] if REAL_ENGINE else []
+    try:
+        with_affinity = phase(True, engines)
+        without = phase(False, engines)
+    finally:
+        for engine in engines:
+            engine.stop()
     print(json.dumps({"with_affinity": with_affinity, "without_affinity": without}, indent=1))
     result = {
         "bench": "upstream_affinity",
@@ -92,6 +140,8 @@ def main() -> None:
         "share_without_affinity": without["mean_share"],
         "cache_hit_rate_with_affinity": with_affinity["prefix_cache_hit_rate_simulated"],
         "cache_hit_rate_without_affinity": without["prefix_cache_hit_rate_simulated"],
+        "vllm_cache_hit_rate_with_affinity": with_affinity["vllm_prefix_cache_hit_rate"],
+        "vllm_cache_hit_rate_without_affinity": without["vllm_prefix_cache_hit_rate"],
         "ratio": round(with_affinity["mean_share"] / without["mean_share"], 3),
     }
     print(json.dumps(result))

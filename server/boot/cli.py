@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import os
 import sys
-from argparse import ArgumentParser, Namespace
+from argparse import ArgumentParser, ArgumentTypeError, Namespace
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from importlib import metadata
@@ -32,6 +32,24 @@ USAGE = """usage: kimi-swarm serve [--model MODEL] [vLLM engine flags...] [kimi-
 Run `kimi-swarm serve --help` for every option."""
 
 
+def _at_least(value: str, low: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ArgumentTypeError(f"not a number: {value!r}") from None
+    if number < low:
+        raise ArgumentTypeError(f"must be at least {low:g}, got {value}")
+    return number
+
+
+def ratio_flag(value: str) -> float:
+    return _at_least(value, 1.0)
+
+
+def interval_flag(value: str) -> float:
+    return _at_least(value, 0.1)
+
+
 OWN_FLAGS = (
     Flag("--upstream", "Serve through an existing OpenAI-compatible server at URL (e.g. "
          "http://127.0.0.1:8001/v1) instead of starting an in-process vLLM engine. Repeat it "
@@ -44,12 +62,12 @@ OWN_FLAGS = (
          "its URL (default 'models', which every OpenAI-compatible server answers) or from its "
          "root ('/health', which also reports a dead vLLM engine).", default="models"),
     Flag("--upstream-health-interval-s", "Seconds between health probes of each --upstream "
-         "replica (default 5).", float, 5.0),
+         "replica (default 5).", interval_flag, 5.0),
     Flag("--upstream-affinity-threshold", "A swarm run's calls stay on one replica (its prefix "
          "cache) until that replica has this many more calls in flight than the least-loaded "
          "one (default 32; -1 turns run affinity off).", int, 32),
-    Flag("--upstream-affinity-ratio", "...and at least this many times as many (default 1.5).",
-         float, 1.5),
+    Flag("--upstream-affinity-ratio", "...and at least this many times as many (default 1.5; "
+         ">= 1).", ratio_flag, 1.5),
     Flag("--max-request-mb", "Largest accepted request body in MiB (default 64).", float, 64.0),
     Flag("--heartbeat-s", "Seconds of silence before an SSE comment heartbeat (default 15).",
          float, 15.0),

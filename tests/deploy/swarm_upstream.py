@@ -9,6 +9,10 @@ It also keeps a *simulated* prefix cache, in the manner of vLLM's automatic pref
 prompt (messages + tools as canonical JSON) is cut into `BLOCK`-character blocks whose chained
 hashes are remembered; a call's hit is its run of leading blocks already seen on this server.
 `GET /stats` reports calls per run id and the cache's queried/hit blocks.
+
+With `--prefill-url URL` (a real vLLM server of its own), every call's conversation and tools
+are also sent there for prefill only (`max_tokens` 1) before the scripted answer, so the real
+engine's prefix cache sees exactly the prompts this replica received.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -85,9 +90,18 @@ def sse(message: dict[str, Any]) -> str:
     return "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
 
 
-def make_app(fanout: int, stages: int, latency_s: float) -> Starlette:
+def prefill_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The same prompt for a real engine: tools rendered, nothing generated worth waiting for."""
+    out: dict[str, Any] = {"model": "", "messages": body["messages"], "max_tokens": 1}
+    if body.get("tools"):
+        out |= {"tools": body["tools"], "tool_choice": "none"}
+    return out
+
+
+def make_app(fanout: int, stages: int, latency_s: float, prefill_url: str = "") -> Starlette:
     cache = PrefixCache()
     calls: Counter[str] = Counter()
+    engine = httpx.AsyncClient(base_url=prefill_url, timeout=600) if prefill_url else None
 
     async def chat(request: Request) -> Response:
         body = await request.json()
@@ -96,6 +110,10 @@ def make_app(fanout: int, stages: int, latency_s: float) -> Starlette:
         agent, step = (parts[1], int(parts[3])) if len(parts) == 4 else ("plain", 0)
         calls[parts[0] if len(parts) == 4 else ""] += 1
         cache.lookup(json.dumps([body.get("tools"), body["messages"]], sort_keys=True))
+        if engine is not None:
+            prefill = prefill_body(body)
+            prefill["model"] = (await engine.get("models")).json()["data"][0]["id"]
+            (await engine.post("chat/completions", json=prefill)).raise_for_status()
         await asyncio.sleep(latency_s)
         message = script(agent, step, fanout, stages)
         if body.get("stream"):
@@ -131,9 +149,11 @@ def main() -> None:
     parser.add_argument("--fanout", type=int, default=6)
     parser.add_argument("--stages", type=int, default=2)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--prefill-url", default="")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    app = make_app(args.fanout, args.stages, args.latency)
+    prefill_url = args.prefill_url.rstrip("/") + "/" if args.prefill_url else ""
+    app = make_app(args.fanout, args.stages, args.latency, prefill_url)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
