@@ -67,7 +67,7 @@ def fetch_ms(url: str) -> float:
 
 def replay_ms(browser: Browser, n: int) -> tuple[float, float]:
     with live_server(scripts(n, 0.0), limits=limits(n)) as server:  # type: ignore[arg-type]
-        server.gate.open.set()
+        server.gate.release()
         with server.swarm_request() as run_id:
             pass  # leaving the block waits for the run to finish
         times = []
@@ -85,7 +85,7 @@ def replay_ms(browser: Browser, n: int) -> tuple[float, float]:
 
 def live_long_tasks(browser: Browser, n: int) -> dict[str, float]:
     with live_server(scripts(n, 0.05), limits=limits(n)) as server:  # type: ignore[arg-type]
-        server.gate.open.set()
+        server.gate.release()
         page = browser.new_page()
         page.add_init_script(LONG_TASKS)
         with server.swarm_request() as run_id:

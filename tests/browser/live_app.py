@@ -30,16 +30,37 @@ from tools.base import Json, ToolContext, ToolRegistry, ToolResult, ToolSpec
 
 
 class GateTool:
-    """`gate`: blocks until the test opens the gate (lets a test look at a run mid-flight)."""
+    """`gate`: blocks until the test calls `release()` (to look at a run mid-flight).
+
+    Waits on an asyncio.Event of the server's loop (no thread per waiter: the loop's
+    small default executor must stay free for the run store's reads).
+    """
 
     spec = ToolSpec("gate", "Wait.", {"type": "object", "properties": {}})
 
     def __init__(self) -> None:
-        self.open = threading.Event()
+        self._lock = threading.Lock()
+        self._released = False
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def call(self, args: Json, ctx: ToolContext) -> ToolResult:
-        await asyncio.to_thread(self.open.wait)  # the server closes the gate's waits on exit
+        with self._lock:
+            if not self._released:
+                if self._event is None:
+                    self._event, self._loop = asyncio.Event(), asyncio.get_running_loop()
+                event = self._event
+            else:
+                event = None
+        if event is not None:
+            await event.wait()
         return ToolResult("the gate opened")
+
+    def release(self) -> None:
+        with self._lock:
+            self._released = True
+            if self._event is not None and self._loop is not None:
+                self._loop.call_soon_threadsafe(self._event.set)
 
 
 class AddTool:
@@ -94,7 +115,7 @@ class LiveServer:
         try:
             yield first
         finally:
-            self.gate.open.set()
+            self.gate.release()
             thread.join(60)
 
 
@@ -136,7 +157,7 @@ def live_server(
     try:
         yield LiveServer(f"http://127.0.0.1:{port}", gate, api_key)
     finally:
-        gate.open.set()
+        gate.release()
         server.should_exit = True
         thread.join(30)
 

@@ -39,7 +39,7 @@ def main(path: str) -> None:
     scripts = {"orchestrator": [Step(s.content, s.calls, latency_s=0.3) for s in ORCH],
                "researcher": researcher}  # fmt: skip
     with live_server(scripts, limits=SwarmLimits(max_concurrent=6)) as server:
-        server.gate.open.set()
+        server.gate.release()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 640})

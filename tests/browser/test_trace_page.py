@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from swarm.engine import ChatRequest
 from swarm.limits import SwarmLimits
@@ -49,7 +49,7 @@ def test_page_follows_a_live_run_with_api_keys_on(browser: Browser) -> None:
             expect(page.locator(".row[data-id^='t'][data-status='running']")).to_have_count(4)
             expect(page.locator(".row[data-id^='t'][data-status='queued']")).to_have_count(2)
             expect(page.locator("body")).to_have_attribute("data-run-status", "running")
-            server.gate.open.set()
+            server.gate.release()
             expect(page.locator("body")).to_have_attribute(
                 "data-run-status", "completed", timeout=30_000
             )
@@ -89,4 +89,45 @@ def test_page_without_a_key_says_so(browser: Browser) -> None:
         expect(page.locator("#message")).to_contain_text("needs an API key")
         enter_key(page, "wrong")
         expect(page.locator("#message")).to_contain_text("needs an API key")
+        page.close()
+
+
+def first_frames(url: str, count: int) -> bytes:
+    """The first `count` SSE frames of a live event stream (then the connection is dropped)."""
+    frames: list[bytes] = []
+    with httpx.stream("GET", url, timeout=30) as resp:
+        buffer = b""
+        for chunk in resp.iter_bytes():
+            buffer += chunk
+            *done, buffer = buffer.split(b"\n\n")
+            frames += [f + b"\n\n" for f in done if not f.startswith(b":")]
+            if len(frames) >= count:
+                return b"".join(frames[:count])
+    raise AssertionError("the stream ended early")
+
+
+def test_page_resumes_a_cut_event_stream(browser: Browser) -> None:
+    """A stream cut mid-run (a proxy, a network blip): the page reconnects after the last id."""
+    with live_server(SCRIPTS) as server:
+        page = browser.new_page()
+        asked: list[str | None] = []
+
+        def events(route: Route, request: Request) -> None:
+            asked.append(request.headers.get("last-event-id"))
+            if len(asked) > 1:
+                route.continue_()
+                return
+            body = first_frames(request.url, 3)  # run.started, agent.created, task.queued
+            route.fulfill(status=200, headers={"Content-Type": "text/event-stream"}, body=body)
+
+        page.route("**/v1/swarm/runs/*/events", events)
+        with server.swarm_request() as run_id:
+            page.goto(f"{server.url}/runs/{run_id}")
+            expect(page.locator(".row[data-id^='t'][data-status='running']")).to_have_count(6)
+            server.gate.release()
+            expect(page.locator("body")).to_have_attribute(
+                "data-run-status", "completed", timeout=30_000
+            )
+        assert asked[:2] == [None, "2"]  # the second request resumed after sequence 2
+        expect(page.locator(".row[data-id^='t'][data-status='completed']")).to_have_count(TASKS)
         page.close()
