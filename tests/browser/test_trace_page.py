@@ -131,3 +131,26 @@ def test_page_resumes_a_cut_event_stream(browser: Browser) -> None:
         assert asked[:2] == [None, "2"]  # the second request resumed after sequence 2
         expect(page.locator(".row[data-id^='t'][data-status='completed']")).to_have_count(TASKS)
         page.close()
+
+
+def test_page_shows_a_failed_run(browser: Browser) -> None:
+    scripts = {
+        "orchestrator": [
+            ORCH[0],
+            call("assign_task", {"agent": "w", "task": "1"}),
+            Step(error=RuntimeError("the orchestrator's engine broke")),
+        ],
+        "w": [call("add", {"a": 1, "b": 2}), say("three, as asked")],
+    }
+    with live_server(scripts) as server:
+        with server.swarm_request() as run_id:
+            pass
+        page = browser.new_page()
+        page.goto(f"{server.url}/runs/{run_id}")
+        expect(page.locator("body")).to_have_attribute("data-run-status", "failed")
+        expect(page.locator("#summary")).to_contain_text("the orchestrator's engine broke")
+        expect(page.locator(".row[data-id='t1']")).to_have_attribute("data-status", "completed")
+        expect(page.locator(".row[data-id='orchestrator']")).to_have_attribute(
+            "data-status", "failed"
+        )
+        page.close()
