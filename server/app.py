@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from server.context import AppContext
 from server.errors import ApiError, to_api_error
 from server.middleware import EdgeMiddleware
-from server.routes import chat, meta, models, swarm_runs, trace_page
+from server.routes import chat, completions, meta, models, responses, swarm_runs, trace_page
 from swarm.engine import Engine
 from swarm.errors import SwarmError
 
@@ -46,7 +46,7 @@ def create_app(
 
     app = FastAPI(title="kimi-swarm", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.ctx = ctx
-    for module in (chat, models, meta, swarm_runs, trace_page):
+    for module in (chat, completions, responses, models, meta, swarm_runs, trace_page):
         app.include_router(module.router)
     _install_error_handlers(app)
     settings = ctx.settings

@@ -17,14 +17,24 @@ _FIELD = re.compile(r"^[a-z_][a-z0-9_]*$")
 _NOT_PARAMS = {"str", "int", "float", "bool", "list", "dict", "none", "literal"}
 
 
-def parse_body(body: bytes) -> ChatCompletionIn:
-    """Bytes → validated request, or an `ApiError` that names the offending parameter."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """Bytes → a JSON object, or an `ApiError` saying what is wrong with the body."""
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ApiError(400, f"We could not parse the JSON body of your request ({exc}).") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "The request body must be a JSON object.")
+    return data
+
+
+def parse_body(body: bytes) -> ChatCompletionIn:
+    """Bytes → validated request, or an `ApiError` that names the offending parameter."""
+    return parse_chat(json_object(body))
+
+
+def parse_chat(data: dict[str, Any]) -> ChatCompletionIn:
+    """A chat-completions body → validated request (`ApiError` naming the parameter)."""
     try:
         return ChatCompletionIn.model_validate(data)
     except ValidationError as exc:

@@ -13,7 +13,19 @@ LATENCY = Histogram(
 )
 IN_FLIGHT = Gauge("kimi_swarm_http_in_flight", "HTTP requests being served now")
 TOKENS = Counter("kimi_swarm_tokens", "Tokens processed", ["kind"])
-KNOWN_ROUTES = frozenset({"/v1/chat/completions", "/v1/models", "/health", "/metrics", "/version"})
+KNOWN_ROUTES = frozenset(
+    {
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/responses",
+        "/v1/models",
+        "/tokenize",
+        "/detokenize",
+        "/health",
+        "/metrics",
+        "/version",
+    }
+)
 
 
 def route_label(path: str) -> str:
@@ -22,4 +34,6 @@ def route_label(path: str) -> str:
         return path
     if path.startswith("/v1/swarm/runs"):
         return "/v1/swarm/runs"
+    if path.startswith("/v1/responses/"):
+        return "/v1/responses/{id}"
     return "other"

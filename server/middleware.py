@@ -68,7 +68,7 @@ class EdgeMiddleware:
                 )
 
     def _reject(self, scope: Scope) -> ApiError | None:
-        if self.api_keys and route_path(scope).startswith("/v1/"):
+        if self.api_keys and _protected(route_path(scope)):
             key = self._authorized(scope)
             if key is not None:
                 # Runs belong to the key that created them; only its fingerprint is kept.
@@ -147,3 +147,8 @@ async def _send_error(send: Any, error: ApiError) -> None:
     headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _protected(path: str) -> bool:
+    """Paths that need an API key when keys are set: the OpenAI API and the tokenizer."""
+    return path.startswith("/v1/") or path in ("/tokenize", "/detokenize")

@@ -19,12 +19,14 @@ import httpx
 
 from server.engines.replica import Replica, replica_name
 from server.engines.routing import Affinity, Router
+from server.engines.openai_api import Endpoint, RawResult
 from server.engines.vllm_convert import (
     deltas_from_response,
     events_from_sse_line,
+    json_from_sse_line,
     to_openai_body,
 )
-from swarm.engine import ChatRequest, EngineEvent, ModelInfo
+from swarm.engine import ChatRequest, EngineEvent, Json, ModelInfo
 from swarm.errors import EngineRejected, EngineUnavailable
 
 log = logging.getLogger("kimi_swarm.upstream")
@@ -174,7 +176,8 @@ class UpstreamEngine:
             if choice.spilled and (home := self.router.home_of(key)) is not None:
                 home.spilled_from()
             with replica.busy():
-                request = replica.client.build_request(method, path, json=body, headers=headers)
+                url = _target(replica.client, path)
+                request = replica.client.build_request(method, url, json=body, headers=headers)
                 resp: httpx.Response | None
                 try:
                     resp = await replica.client.send(request, stream=True)
@@ -221,6 +224,26 @@ class UpstreamEngine:
         base = min(self.backoff_s * (2**attempt), self.max_backoff_s)
         return base * (0.5 + random.random() / 2)
 
+    async def call_openai(self, endpoint: Endpoint, body: Json) -> RawResult:
+        """Pass a raw request through (same pool and retries); the upstream's model name is used."""
+        body = {**body, "model": self._model} if "model" in body else dict(body)
+        # /tokenize and /detokenize sit at the server root, next to (not under) /v1.
+        path = endpoint if endpoint in ("completions", "responses") else "/" + endpoint
+        if body.get("stream"):
+            return self._raw_events(path, body)
+        async with self._open("POST", path, body) as resp:
+            await resp.aread()
+            try:
+                return dict(resp.json())
+            except ValueError as exc:
+                raise EngineUnavailable("upstream answered a body that is not JSON") from exc
+
+    async def _raw_events(self, path: str, body: Json) -> AsyncGenerator[Json, None]:
+        async with self._open("POST", path, body) as resp:
+            async for line in resp.aiter_lines():
+                if (event := json_from_sse_line(line)) is not None:
+                    yield event
+
     async def close(self) -> None:
         for replica in self.replicas:
             await replica.client.aclose()
@@ -236,6 +259,14 @@ async def _closing(replica: Replica, resp: httpx.Response) -> AsyncIterator[None
         raise EngineUnavailable(f"upstream stream broke: {_describe(exc)}") from exc
     finally:
         await resp.aclose()
+
+
+def _target(client: httpx.AsyncClient, path: str) -> str | httpx.URL:
+    """`path` under the client's base URL; a leading "/" means the server root (base minus /v1)."""
+    if not path.startswith("/"):
+        return path
+    base = str(client.base_url).rstrip("/").removesuffix("/v1")
+    return httpx.URL(base + path)
 
 
 def _describe(exc: httpx.HTTPError) -> str:

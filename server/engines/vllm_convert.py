@@ -114,20 +114,31 @@ def error_from(err: Json) -> Exception:
     return EngineRejected(message, param=err.get("param"), status=status)
 
 
-def events_from_sse_line(line: str) -> list[EngineEvent]:
-    """One `data: {...}` line of a chat-completions stream → engine events (none for others)."""
+def json_from_sse_line(line: str) -> Json | None:
+    """One `data: {...}` SSE line → its JSON (None for other lines and `[DONE]`).
+
+    An `{"error": {...}}` payload raises the engine error it means.
+    """
     if not line.startswith("data:"):
-        return []
+        return None
     payload = line[5:].strip()
     if not payload or payload == "[DONE]":
-        return []
+        return None
     try:
         chunk = json.loads(payload)
     except json.JSONDecodeError as exc:
         raise EngineUnavailable(f"the model server sent invalid JSON: {payload[:80]!r}") from exc
-    if "error" in chunk:
+    if isinstance(chunk, dict) and "error" in chunk and "type" not in chunk:
         err = chunk["error"]
         raise error_from(err if isinstance(err, dict) else {"message": str(err), "code": 500})
+    return chunk if isinstance(chunk, dict) else None
+
+
+def events_from_sse_line(line: str) -> list[EngineEvent]:
+    """One `data: {...}` line of a chat-completions stream → engine events (none for others)."""
+    chunk = json_from_sse_line(line)
+    if chunk is None:
+        return []
     events: list[EngineEvent] = [
         d for d in map(delta_from_choice, chunk.get("choices") or []) if d is not None
     ]

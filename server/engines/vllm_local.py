@@ -12,14 +12,15 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from server.engines.openai_api import Endpoint, RawResult
 from server.engines.vllm_convert import (
     deltas_from_response,
     error_from,
     events_from_sse_line,
     to_openai_body,
 )
-from swarm.engine import ChatRequest, EngineEvent, ModelInfo
-from swarm.errors import EngineRejected
+from server.engines.vllm_raw import VLLMRawEndpoints, rejections
+from swarm.engine import ChatRequest, EngineEvent, Json, ModelInfo
 
 log = logging.getLogger("kimi_swarm.engine")
 
@@ -27,9 +28,10 @@ log = logging.getLogger("kimi_swarm.engine")
 class VLLMEngine:
     """One `AsyncLLM` plus vLLM's chat serving layer, used in-process."""
 
-    def __init__(self, client: Any, serving_chat: Any, info: ModelInfo) -> None:
+    def __init__(self, client: Any, state: Any, info: ModelInfo) -> None:
         self._client = client
-        self._chat = serving_chat
+        self._chat = state.openai_serving_chat
+        self._raw = VLLMRawEndpoints(state, client.abort)
         self._info = info
 
     @property
@@ -55,7 +57,7 @@ class VLLMEngine:
                 structured_outputs=True,
                 multimodal=bool(mc.is_multimodal_model),
             )
-            yield cls(client, state.openai_serving_chat, info)
+            yield cls(client, state, info)
 
     async def healthy(self) -> bool:
         try:
@@ -88,29 +90,20 @@ class VLLMEngine:
                 await self._client.abort(f"chatcmpl-{request.request_id}")
 
     async def _submit(self, request: ChatRequest) -> Any:
-        from pydantic import ValidationError
         from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
         from vllm.entrypoints.serve.engine.protocol import ErrorResponse
-        from vllm.exceptions import VLLMClientError
 
         body = to_openai_body(request, self._info.name)
-        try:
+        with rejections():
             vreq = ChatCompletionRequest.model_validate(body)
             result = await self._chat.create_chat_completion(vreq, None)
-        except ValidationError as exc:
-            err = exc.errors(include_url=False)[0]
-            param = ".".join(str(p) for p in err["loc"]) or None
-            raise EngineRejected(
-                str(err["msg"]).removeprefix("Value error, "), param=param
-            ) from exc
-        except VLLMClientError as exc:
-            param = getattr(exc, "parameter", None)
-            raise EngineRejected(str(exc).split(" (parameter=")[0], param=param) from exc
-        except (ValueError, TypeError) as exc:  # vLLM's renderer reports bad input this way
-            raise EngineRejected(str(exc)) from exc
         if isinstance(result, ErrorResponse):
             raise error_from(result.error.model_dump())
         return result
+
+    async def call_openai(self, endpoint: Endpoint, body: Json) -> RawResult:
+        """Completions, responses, tokenize, detokenize: vLLM's own serving classes."""
+        return await self._raw.call_openai(endpoint, body)
 
     async def close(self) -> None:
         """The engine's lifetime is owned by `start()`; nothing to do per instance."""

@@ -1,0 +1,181 @@
+"""`/v1/responses`: create (plain or swarm), stream, retrieve, cancel.
+
+Plain responses are vLLM's own (in-process `OpenAIServingResponses`, or the upstream's);
+the conversation state behind `store` and `previous_response_id` lives in our run store,
+so it works the same over both engines and the swarm. One core: a request always runs as
+a stream of Responses events; `stream: false` returns the final response it carried.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from server.context import AppContext
+from server.convert import json_object
+from server.errors import ApiError
+from server.passthrough import stream_response, until_disconnect
+from server.response_store import ResponseRecords, as_items
+from server.routes.completions import raw_engine
+from swarm.engine import Json
+
+router = APIRouter()
+TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+CANCELLED = "response.cancelled"
+
+
+class LiveResponses:
+    """Responses being generated now, by id, each with the flag that cancels it."""
+
+    def __init__(self) -> None:
+        self.cancels: dict[str, bool] = {}
+
+
+def _live(ctx: AppContext) -> LiveResponses:
+    live = ctx.extras.get("live_responses")
+    if not isinstance(live, LiveResponses):
+        live = ctx.extras["live_responses"] = LiveResponses()
+    return live
+
+
+def _records(ctx: AppContext) -> ResponseRecords:
+    return ResponseRecords(ctx.swarm.store if ctx.swarm is not None else None)
+
+
+@router.post("/v1/responses")
+async def create_response(request: Request) -> Response:
+    ctx: AppContext = request.app.state.ctx
+    body = json_object(await request.body())
+    if body.get("background"):
+        raise ApiError(
+            400, "Background responses are not supported; stream instead.", param="background"
+        )
+    records = _records(ctx)
+    prev_id = body.pop("previous_response_id", None)
+    history = records.history(prev_id) if prev_id is not None else []
+    items = [*history, *as_items(body.get("input"))]
+    model = body.get("model")
+    is_swarm = (isinstance(model, str) and ctx.resolve_model(model)) or bool(
+        (body.get("swarm") or {}).get("enabled")
+    )
+    if is_swarm:
+        from server.responses_swarm import swarm_events
+
+        events = await swarm_events(ctx, request, body, items)
+    else:
+        engine = raw_engine(ctx, body, "responses")
+        send = {**body, "input": items, "stream": True, "store": False}
+        result = await until_disconnect(request, engine.call_openai("responses", send))
+        if isinstance(result, dict):  # an engine that answered a stream request whole
+            raise ApiError(502, "the model server did not stream the response", type="server_error")
+        events = result
+    echo = {"previous_response_id": prev_id, "store": body.get("store", True) is not False}
+    finished = _finishing(events, echo, items, records, _live(ctx))
+    if body.get("stream"):
+        return await stream_response(
+            finished,
+            frame=event_frame,
+            frame_error=lambda err: event_frame({"type": "error", **err.body()["error"]}),
+            end=b"",
+            heartbeat_s=ctx.settings.heartbeat_s,
+        )
+    return JSONResponse(await until_disconnect(request, _final(finished)))
+
+
+@router.get("/v1/responses/{response_id}")
+async def retrieve_response(request: Request, response_id: str) -> JSONResponse:
+    response, _ = _records(request.app.state.ctx).get(response_id)
+    return JSONResponse(response)
+
+
+@router.post("/v1/responses/{response_id}/cancel")
+async def cancel_response(request: Request, response_id: str) -> JSONResponse:
+    """Stop a response being generated; its stream ends with `response.cancelled`."""
+    ctx: AppContext = request.app.state.ctx
+    live = _live(ctx)
+    if response_id not in live.cancels:
+        response, _ = _records(ctx).get(response_id)
+        raise ApiError(
+            400,
+            f"Response '{response_id}' is not in progress (status {response['status']}).",
+            param="response_id",
+        )
+    live.cancels[response_id] = True
+    return JSONResponse({"id": response_id, "object": "response", "status": "cancelled"})
+
+
+def event_frame(event: Json) -> bytes:
+    data = json.dumps(event, separators=(",", ":"))
+    return f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
+
+
+async def _finishing(
+    events: AsyncIterator[Json],
+    echo: Json,
+    items: list[Json],
+    records: ResponseRecords,
+    live: LiveResponses,
+) -> AsyncGenerator[Json, None]:
+    """Echo the client's fields into every response snapshot; store the final one; cancel."""
+    response_id: str | None = None
+    last: Json | None = None
+    sequence = 0
+    try:
+        async for event in events:
+            if isinstance(response := event.get("response"), dict):
+                response.update(echo)
+                last = response
+                if response_id is None:
+                    response_id = str(response["id"])
+                    live.cancels[response_id] = False
+            sequence = int(event.get("sequence_number") or sequence)
+            if event.get("type") in TERMINAL and last is not None and echo["store"]:
+                records.save(last, items)
+            yield event
+            if response_id is not None and live.cancels.get(response_id):
+                break
+        else:
+            return
+        assert last is not None and response_id is not None
+        last = {**last, "status": "cancelled"}
+        if echo["store"]:
+            records.save(last, items)
+        yield {"type": CANCELLED, "sequence_number": sequence + 1, "response": last}
+    finally:
+        if response_id is not None:
+            live.cancels.pop(response_id, None)
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _final(events: AsyncGenerator[Json, None]) -> Json:
+    """The response a stream ends with; an `error` event becomes that error."""
+    final: Json | None = None
+    try:
+        async for event in events:
+            if event.get("type") == "error":
+                raise _stream_error(event)
+            if event.get("type") in TERMINAL or event.get("type") == CANCELLED:
+                final = event["response"]
+    finally:
+        await events.aclose()
+    if final is None:
+        raise ApiError(502, "the model server ended the response early", type="server_error")
+    return final
+
+
+def _stream_error(event: Json) -> ApiError:
+    nested = event.get("error")
+    err: Json = nested if isinstance(nested, dict) else event
+    status = 500 if err.get("type") == "server_error" else 400
+    return ApiError(
+        status,
+        str(err.get("message") or "the response failed"),
+        type=str(err.get("type") or "invalid_request_error"),
+        param=err.get("param"),
+        code=err.get("code") if isinstance(err.get("code"), str) else None,
+    )
