@@ -3,6 +3,7 @@
 Used by the endpoints vLLM serves as-is (completions, responses, tokenize). Errors
 before the first event become an ordinary HTTP error; later ones one error event, then
 the stream closes. A client that goes away cancels the source, which aborts the engine.
+Heartbeats count from the last frame sent.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from server.errors import ApiError, to_api_error
-from server.pump import Pump
 from server.sse import HEARTBEAT, SSE_HEADERS
 from swarm.engine import Json
+from swarm.outputs import OutputStream
 
 T = TypeVar("T")
 # How one event is framed on the wire, and what ends the stream (b"" for nothing).
@@ -35,22 +36,22 @@ async def stream_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """A `text/event-stream` response over `events`; 4xx errors surface before the status line."""
-    pump: Pump[Json] = Pump(events)
+    outputs: OutputStream[Json] = OutputStream.relay(events, name="passthrough")
     try:
-        first: Json | None = await pump.get()
+        first: Json | None = await outputs.get()
     except StopAsyncIteration:
         first = None
     except BaseException:
-        await pump.aclose()
+        await outputs.aclose()
         raise
-    frames = _frames(pump, first, frame, frame_error, end, heartbeat_s)
+    frames = _frames(outputs, first, frame, frame_error, end, heartbeat_s)
     return StreamingResponse(
         frames, media_type="text/event-stream", headers={**SSE_HEADERS, **(headers or {})}
     )
 
 
 async def _frames(
-    pump: Pump[Json],
+    outputs: OutputStream[Json],
     first: Json | None,
     frame: Framer,
     frame_error: ErrorFramer,
@@ -60,14 +61,21 @@ async def _frames(
     try:
         if first is not None:
             yield frame(first)
-            async for item in pump.items(heartbeat_s):
-                yield HEARTBEAT if item is None else frame(item)
+            while True:
+                try:
+                    item = await outputs.get(heartbeat_s)
+                except TimeoutError:
+                    yield HEARTBEAT
+                    continue
+                except StopAsyncIteration:
+                    break
+                yield frame(item)
         if end:
             yield end
     except Exception as exc:  # mid-stream failure: one error event, then close
         yield frame_error(to_api_error(exc))
     finally:
-        await pump.aclose()
+        await outputs.aclose()
 
 
 async def until_disconnect(request: Request, work: Awaitable[T]) -> T:

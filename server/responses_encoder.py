@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from swarm.engine import Delta, Json, ToolCallDelta, Usage
+from swarm.events import SwarmEvent
+from swarm.ledger import RunSummary
 
 SWARM_PREFIX = "response.swarm."
 
@@ -29,7 +31,10 @@ class _Item:
 
 
 class ResponsesEncoder:
-    """Builds the event sequence of one response from outputs, numbering events as it goes."""
+    """Builds the event sequence of one response from outputs, numbering events as it goes.
+
+    An `OutputHandler`: each output gives the (possibly empty) list of events it adds.
+    """
 
     def __init__(self, response: Json) -> None:
         self.response = response
@@ -38,6 +43,7 @@ class ResponsesEncoder:
         self._open: _Item | None = None
         self._calls: dict[int, _Item] = {}
         self._finish: str | None = None
+        self._usage = Usage()
 
     def _event(self, type: str, **fields: Any) -> Json:
         event = {"type": type, "sequence_number": self._seq, **fields}
@@ -51,7 +57,8 @@ class ResponsesEncoder:
             self._event("response.in_progress", response=snapshot),
         ]
 
-    def delta(self, d: Delta) -> list[Json]:
+    def delta(self, item: Delta) -> list[Json]:
+        d = item
         events: list[Json] = []
         if d.reasoning:
             events += self._text("reasoning", d.reasoning)
@@ -62,7 +69,9 @@ class ResponsesEncoder:
         self._finish = d.finish_reason or self._finish
         return events
 
-    def usage(self, u: Usage) -> None:
+    def usage(self, item: Usage) -> list[Json]:
+        self._usage += item
+        u = self._usage
         self.response["usage"] = {
             "input_tokens": u.prompt_tokens,
             "input_tokens_details": {"cached_tokens": 0},
@@ -70,9 +79,14 @@ class ResponsesEncoder:
             "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
             "total_tokens": u.total_tokens,
         }
+        return []
 
-    def swarm_event(self, event: Json) -> Json:
-        return self._event(SWARM_PREFIX + str(event["type"]), event=event)
+    def event(self, item: SwarmEvent) -> list[Json]:
+        return [self._event(SWARM_PREFIX + str(item.type), event=item.to_dict())]
+
+    def summary(self, item: RunSummary) -> list[Json]:
+        self.response["swarm"] = item.to_dict()
+        return []
 
     def finish(self) -> list[Json]:
         events = self._close_text()

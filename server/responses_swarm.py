@@ -12,13 +12,14 @@ from typing import Any
 
 from fastapi import Request
 
+from server import tracing
 from server.context import AppContext
 from server.convert import parse_chat, to_chat_request
 from server.engines.vllm_raw import rejections
 from server.errors import ApiError
 from server.responses_encoder import ResponsesEncoder, new_response
-from swarm.engine import Delta, Json, Usage
-from swarm.ledger import RunSummary
+from swarm.engine import Json
+from swarm.outputs import OutputStream, SwarmOutput, dispatch
 
 # Responses content part types → chat content part types.
 _PARTS = {"input_text": "text", "output_text": "text", "input_image": "image_url"}
@@ -31,38 +32,33 @@ async def swarm_events(
     if ctx.swarm is None:
         raise ApiError(400, "swarm mode is not enabled on this server", param="model")
     wire = parse_chat(chat_body(body, items))
-    request_id = request.scope["state"]["request_id"]
-    chat = to_chat_request(wire, request_id, stream=True)
+    chat = to_chat_request(wire, uuid.uuid4().hex, stream=True)
     if ctx.media is not None:
         chat.messages = await ctx.media.prepare(chat.messages)
-    source = ctx.swarm.run(chat, ctx.swarm.options(wire.swarm))
+    options = ctx.swarm.options(wire.swarm)
+    owner = request.scope["state"].get("owner")  # set when API keys are on
+    outputs = ctx.swarm.run(chat, options, parent=tracing.current_context(), owner=owner)
     response = new_response(f"resp_{uuid.uuid4().hex}", str(body.get("model")), body)
-    return _events(source, ResponsesEncoder(response))
+    return _events(outputs, ResponsesEncoder(response))
 
 
-async def _events(source: AsyncIterator[Any], enc: ResponsesEncoder) -> AsyncGenerator[Json, None]:
-    started = False
+async def _events(
+    outputs: OutputStream[SwarmOutput], enc: ResponsesEncoder
+) -> AsyncGenerator[Json, None]:
     try:
-        async for out in source:
-            if not started:  # after the first output: a rejected request fails as plain HTTP
-                started = True
-                for event in enc.start():
-                    yield event
-            if isinstance(out, Delta):
-                for event in enc.delta(out):
-                    yield event
-            elif isinstance(out, Usage):
-                enc.usage(out)
-            elif isinstance(out, RunSummary):
-                enc.response["swarm"] = out.to_dict()
-            else:
-                yield enc.swarm_event(out.to_dict())
+        # After the first output: a request the swarm rejects fails as plain HTTP.
+        first = await outputs.get()
+        for event in [*enc.start(), *dispatch(first, enc)]:
+            yield event
+        async for out in outputs:
+            for event in dispatch(out, enc):
+                yield event
         for event in enc.finish():
             yield event
+    except StopAsyncIteration:
+        return
     finally:
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await outputs.aclose()
 
 
 def chat_body(body: Json, items: list[Json]) -> Json:

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
+from server.engines.openai_api import Endpoint, RawResult
 from server.engines.replica import Replica, replica_name
 from server.engines.routing import Affinity, Router
-from server.engines.openai_api import Endpoint, RawResult
 from server.engines.vllm_convert import (
     deltas_from_response,
     events_from_sse_line,

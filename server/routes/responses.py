@@ -41,8 +41,10 @@ def _live(ctx: AppContext) -> LiveResponses:
     return live
 
 
-def _records(ctx: AppContext) -> ResponseRecords:
-    return ResponseRecords(ctx.swarm.store if ctx.swarm is not None else None)
+def _records(request: Request) -> ResponseRecords:
+    ctx: AppContext = request.app.state.ctx
+    owner = request.scope["state"].get("owner")  # set when API keys are on
+    return ResponseRecords(ctx.swarm.store if ctx.swarm is not None else None, owner)
 
 
 @router.post("/v1/responses")
@@ -53,9 +55,9 @@ async def create_response(request: Request) -> Response:
         raise ApiError(
             400, "Background responses are not supported; stream instead.", param="background"
         )
-    records = _records(ctx)
+    records = _records(request)
     prev_id = body.pop("previous_response_id", None)
-    history = records.history(prev_id) if prev_id is not None else []
+    history = await records.history(prev_id) if prev_id is not None else []
     items = [*history, *as_items(body.get("input"))]
     model = body.get("model")
     is_swarm = (isinstance(model, str) and ctx.resolve_model(model)) or bool(
@@ -87,7 +89,7 @@ async def create_response(request: Request) -> Response:
 
 @router.get("/v1/responses/{response_id}")
 async def retrieve_response(request: Request, response_id: str) -> JSONResponse:
-    response, _ = _records(request.app.state.ctx).get(response_id)
+    response, _ = await _records(request).get(response_id)
     return JSONResponse(response)
 
 
@@ -97,7 +99,7 @@ async def cancel_response(request: Request, response_id: str) -> JSONResponse:
     ctx: AppContext = request.app.state.ctx
     live = _live(ctx)
     if response_id not in live.cancels:
-        response, _ = _records(ctx).get(response_id)
+        response, _ = await _records(request).get(response_id)
         raise ApiError(
             400,
             f"Response '{response_id}' is not in progress (status {response['status']}).",

@@ -20,7 +20,7 @@ from server.context import AppContext, ServerSettings
 from swarm.engine import ChatRequest, Engine, ModelInfo
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
-from swarm.store import RunStore
+from swarm.store import open_store
 from tests.fakes.scripted_engine import ScriptedEngine, Step, call, calls, say
 from tests.servers import free_port
 from tools.base import ToolRegistry
@@ -70,9 +70,11 @@ def serve_scripted() -> Iterator[str]:
 
     @asynccontextmanager
     async def attach(ctx: AppContext) -> AsyncIterator[None]:
-        ctx.swarm = SwarmService(engine, ToolRegistry(), RunStore(":memory:"), SwarmLimits())
+        store = open_store(":memory:")
+        ctx.swarm = SwarmService(engine, ToolRegistry(), store, SwarmLimits())
         yield
         ctx.swarm = None
+        store.close()
 
     app = create_app(AppContext(ServerSettings(served_name=MODEL)), serving, attach)
     port = free_port()

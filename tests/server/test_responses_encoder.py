@@ -13,7 +13,9 @@ def test_reasoning_text_and_a_call_become_three_items_in_order() -> None:
     events += enc.delta(Delta(reasoning="ing"))
     events += enc.delta(Delta(content="Hel"))
     events += enc.delta(Delta(content="lo"))
-    events += enc.delta(Delta(tool_calls=[ToolCallDelta(0, id="call_a", name="f", arguments='{"x"')]))
+    events += enc.delta(
+        Delta(tool_calls=[ToolCallDelta(0, id="call_a", name="f", arguments='{"x"')])
+    )
     events += enc.delta(Delta(tool_calls=[ToolCallDelta(0, arguments=": 1}")]))
     events += enc.delta(Delta(finish_reason="tool_calls"))
     enc.usage(Usage(prompt_tokens=3, completion_tokens=4, reasoning_tokens=2))
@@ -22,7 +24,9 @@ def test_reasoning_text_and_a_call_become_three_items_in_order() -> None:
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
     types = [e["type"] for e in events]
     assert types[:2] == ["response.created", "response.in_progress"]
-    assert types.count("response.output_item.added") == types.count("response.output_item.done") == 3
+    assert (
+        types.count("response.output_item.added") == types.count("response.output_item.done") == 3
+    )
     assert types.index("response.reasoning_text.done") < types.index("response.output_text.delta")
     assert types[-1] == "response.completed"
     final = events[-1]["response"]

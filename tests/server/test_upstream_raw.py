@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from server.engines.replica import Replica
 from server.engines.upstream import UpstreamEngine
 from swarm.engine import ModelInfo
 from swarm.errors import EngineRejected
@@ -25,7 +26,8 @@ RESPONSES_SSE = (
 def _engine(handler: object) -> UpstreamEngine:
     transport = httpx.MockTransport(handler)  # type: ignore[arg-type]
     client = httpx.AsyncClient(transport=transport, base_url="http://up:8001/v1/")
-    return UpstreamEngine(client, ModelInfo(name="ours"), "theirs", backoff_s=0.001)
+    replica = Replica(client, "http://up:8001/v1")
+    return UpstreamEngine([replica], ModelInfo(name="ours"), "theirs", backoff_s=0.001)
 
 
 async def test_completions_use_the_upstream_model_and_retry(
