@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from swarm.call_options import CallOptions
@@ -19,6 +19,7 @@ from swarm.protocol_tools import AgentSpec
 from swarm.retry import TRANSIENT, RetryPolicy, with_retries
 from swarm.store import RunStore
 from swarm.telemetry import NO_TRACE, RunTrace
+from swarm.tool_media import attached_images
 from swarm.turn import Forward, Turn, collect
 from tools.base import Json, ToolContext, ToolRegistry
 
@@ -59,7 +60,8 @@ class Run:
     gate: FairGate | None = None
     # Tool schemas per sub-agent name, built once per run (a fan-out reuses them).
     _schemas: dict[str, list[Json]] = field(default_factory=dict)
-    _tool_context: ToolContext | None = None
+    _images: list[bytes] | None = None
+    _tool_contexts: dict[tuple[str, ...], ToolContext] = field(default_factory=dict)
 
     @property
     def strict(self) -> bool:
@@ -88,14 +90,18 @@ class Run:
             self._schemas[agent.name] = self.tools.schemas(agent.tools, strict=self.strict)
         return self._schemas[agent.name]
 
-    def tool_context(self) -> ToolContext:
-        """Built once per run: decoding the request's images per tool call would repeat it."""
-        if self._tool_context is None:
-            images = [_data_url_bytes(p) for p in self.media.get("image", [])]
-            self._tool_context = ToolContext(
-                images=[b for b in images if b], multimodal=self.engine.info.multimodal
+    def tool_context(self, attachments: Sequence[str] = ()) -> ToolContext:
+        """A task's tools see only the request images it was attached (`image:N` numbering
+        kept); the request's images are decoded once per run."""
+        if self._images is None:
+            self._images = [_data_url_bytes(p) for p in self.media.get("image", [])]
+        key = tuple(attachments)
+        if key not in self._tool_contexts:
+            self._tool_contexts[key] = ToolContext(
+                images=attached_images(self._images, key),
+                multimodal=self.engine.info.multimodal,
             )
-        return self._tool_context
+        return self._tool_contexts[key]
 
     async def step(
         self,

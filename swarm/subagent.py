@@ -13,8 +13,9 @@ from swarm.events import EventType
 from swarm.ledger import TaskStatus
 from swarm.protocol_tools import FINAL_ANSWER, AgentSpec, TaskSpec, final_answer_schema, parse_final
 from swarm.run import Run
+from swarm.tool_media import tool_messages
 from swarm.turn import ToolCall, Turn
-from tools.base import Json, ToolResult
+from tools.base import Json, ToolContext, ToolResult
 
 
 @dataclass(slots=True)
@@ -108,7 +109,9 @@ async def run_subagent(run: Run, task_id: str, spec: TaskSpec) -> TaskResult:
             continued = True
             messages.append({"role": "user", "content": prompts.CONTINUE})
             continue
-        results, bad = await _call_tools(run, agent, task_id, turn.calls)
+        results, bad = await _call_tools(
+            run, agent, task_id, turn.calls, run.tool_context(spec.attachments)
+        )
         messages.extend(results)
         malformed = malformed + 1 if bad else 0
     why = f"step limit of {max_steps} reached without an answer"
@@ -143,7 +146,7 @@ def _answer(turn: Turn, text_is_answer: bool) -> str | None:
 
 
 async def _call_tools(
-    run: Run, agent: AgentSpec, task_id: str, calls: list[ToolCall]
+    run: Run, agent: AgentSpec, task_id: str, calls: list[ToolCall], ctx: ToolContext
 ) -> tuple[list[Json], bool]:
     """Run one turn's tool calls concurrently; results in call order, plus 'any malformed'."""
     results: list[ToolResult] = [ToolResult("")] * len(calls)
@@ -169,7 +172,7 @@ async def _call_tools(
             results[i] = ToolResult("arguments are not a valid JSON object; resend the call", True)
         else:
             with run.trace.tool(task_id, call.id, call.name, call.arguments) as span:
-                results[i] = await run.tools.invoke(call.name, args, run.tool_context())
+                results[i] = await run.tools.invoke(call.name, args, ctx)
                 span.tool_result(results[i].text, results[i].is_error)
         r = results[i]
         run.log.emit(
@@ -188,11 +191,7 @@ async def _call_tools(
         async with asyncio.TaskGroup() as tg:
             for i, call in enumerate(calls):
                 tg.create_task(one(i, call))
-    messages = [
-        {"role": "tool", "tool_call_id": c.id, "content": r.text}
-        for c, r in zip(calls, results, strict=True)
-    ]
-    return messages, any(bad)
+    return tool_messages(calls, results, sees_images=ctx.multimodal), any(bad)
 
 
 def _json_object(raw: str) -> Json | None:

@@ -67,6 +67,8 @@ def load(ref: str, images: tuple[bytes, ...] | list[bytes]) -> Image.Image:
     if index >= len(images):
         have = f"image:0 to image:{len(images) - 1}" if images else "no images"
         raise ToolError(f"{ref} does not exist; this request has {have}")
+    if not images[index]:
+        raise ToolError(f"{ref} is not attached to this task (attach it with assign_task)")
     try:
         img = Image.open(io.BytesIO(images[index]))
         if img.width * img.height > MAX_PIXELS:
