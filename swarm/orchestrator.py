@@ -153,9 +153,12 @@ class Orchestrator:
     def _request(self) -> ChatRequest:
         run, strict = self.run, self.run.strict
         tools = [
-            create_subagent_schema(run.tools.names(), strict=strict),
+            create_subagent_schema(run.tools.names(), strict=strict, brief=run.required_mode),
             assign_task_schema(
-                strict=strict, agents=sorted(run.agents), has_media=any(run.media.values())
+                strict=strict,
+                agents=sorted(run.agents),
+                has_media=any(run.media.values()),
+                brief=run.required_mode,
             ),
             final_answer_schema(strict=strict, answer=False),
         ]

@@ -53,7 +53,14 @@ def _function(name: str, description: str, props: Json, required: list[str], str
 MEDIA_REF_PATTERN = r"^(image|video):[0-9]+(@[0-9:.]*-[0-9:.]*)?$"
 
 
-def create_subagent_schema(tool_names: Collection[str], *, strict: bool) -> Json:
+# Longest system prompt / task a small model (required mode) may write: constrained decoding
+# closes the string there, so the call's JSON ends within the swarm's per-step token limit.
+BRIEF_CHARS = 400
+
+
+def create_subagent_schema(
+    tool_names: Collection[str], *, strict: bool, brief: bool = False
+) -> Json:
     tools: Json = {"type": "array", "items": {"type": "string"}}
     if tool_names:
         tools["items"] = {"type": "string", "enum": sorted(tool_names)}
@@ -62,15 +69,21 @@ def create_subagent_schema(tool_names: Collection[str], *, strict: bool) -> Json
             "type": "string",
             "description": "Unique name for its role (not a tool name), letters/digits/_.- only.",
         },
-        "system_prompt": {"type": "string", "description": "The sub-agent's persona and rules."},
+        "system_prompt": _brief(
+            {"type": "string", "description": "The sub-agent's persona and rules."}, brief
+        ),
         "tools": {**tools, "description": "Tools the sub-agent may use."},
     }
     desc = "Define a reusable sub-agent: a persona plus the tools it may use."
     return _function(CREATE_SUBAGENT, desc, props, ["name", "system_prompt"], strict)
 
 
+def _brief(prop: Json, brief: bool) -> Json:
+    return {**prop, "maxLength": BRIEF_CHARS} if brief else prop
+
+
 def assign_task_schema(
-    *, strict: bool, agents: Collection[str] = (), has_media: bool = True
+    *, strict: bool, agents: Collection[str] = (), has_media: bool = True, brief: bool = False
 ) -> Json:
     """`has_media=False` drops `attachments` (nothing to attach; small models fill it anyway)."""
     agent: Json = {"type": "string", "description": "Name of a sub-agent you created."}
@@ -78,7 +91,9 @@ def assign_task_schema(
         agent["enum"] = sorted(agents)
     props: Json = {
         "agent": agent,
-        "task": {"type": "string", "description": "A self-contained task description."},
+        "task": _brief(
+            {"type": "string", "description": "A self-contained task description."}, brief
+        ),
     }
     if has_media:
         ref: Json = {"type": "string"}

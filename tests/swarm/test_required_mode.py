@@ -32,6 +32,12 @@ async def test_required_mode_walks_create_assign_then_final_answer() -> None:
     assign = next(t for t in reqs[1].tools or [] if t["function"]["name"] == "assign_task")
     assert assign["function"]["strict"] is True
     assert assign["function"]["parameters"]["properties"]["agent"]["enum"] == ["w"]
+    # A small model's free text is bounded, so the call's JSON closes within a step's tokens.
+    create = reqs[0].tools[0]["function"]["parameters"]["properties"]  # type: ignore[index]
+    assert (
+        create["system_prompt"]["maxLength"]
+        == assign["function"]["parameters"]["properties"]["task"]["maxLength"]
+    )
     w = h.engine.requests_for("w")
     assert w[0].tool_choice == "required"
     assert {t["function"]["name"] for t in w[0].tools or []} == {"add", "final_answer"}
