@@ -7,12 +7,15 @@ the parameter style, transactions, the schema lock and NOTIFY.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+log = logging.getLogger("kimi_swarm.store")
 
 EVENTS_CHANNEL = "kimi_swarm_events"
 CONTROL_CHANNEL = "kimi_swarm_control"
@@ -64,6 +67,10 @@ class Database:
     def notify(self, conn: Any, channel: str, payload: str) -> None:
         """One process: the bus in memory is all there is."""
 
+    def revive(self, conn: Any) -> Any:
+        """After a failed write: the connection to go on with (SQLite's stays usable)."""
+        return conn
+
     def close(self, conn: Any) -> None:
         if conn is self._conn:
             self._conn = None
@@ -108,6 +115,18 @@ class Postgres(Database):
 
     def notify(self, conn: Any, channel: str, payload: str) -> None:
         conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))
+
+    def revive(self, conn: Any) -> Any:
+        """A dropped connection (the server restarted, the network broke) is replaced."""
+        if not conn.closed and not conn.broken:
+            return conn
+        try:
+            fresh = self.connect()
+        except Exception:  # still down: keep the dead one; the next failure tries again
+            log.warning("run store: PostgreSQL is still unreachable")
+            return conn
+        self.close(conn)
+        return fresh
 
     def close(self, conn: Any) -> None:
         self._locks.pop(id(conn), None)

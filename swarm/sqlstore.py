@@ -7,8 +7,9 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from swarm import codec
@@ -164,8 +165,8 @@ class SqlStore:
     # -- helpers ------------------------------------------------------------------------------
 
     def _prune(self) -> int:
-        q, conn = self.db.q, self._conn
-        with self.db.guard(conn), self.db.transaction(conn):
+        q = self.db.q
+        with self._reading() as conn, self.db.transaction(conn):
             old = [
                 r[0]
                 for r in conn.execute(
@@ -180,16 +181,27 @@ class SqlStore:
         return len(old)
 
     def _notify(self, channel: str, payload: str) -> None:
-        with self.db.guard(self._conn):
-            self.db.notify(self._conn, channel, payload)
+        with self._reading() as conn:
+            self.db.notify(conn, channel, payload)
 
     def _rowcount(self, sql: str, args: tuple[Any, ...]) -> int:
-        with self.db.guard(self._conn):
-            return int(self._conn.execute(self.db.q(sql), args).rowcount)
+        with self._reading() as conn:
+            return int(conn.execute(self.db.q(sql), args).rowcount)
 
     def _run(self, sql: str, args: tuple[Any, ...]) -> DbRows:
-        with self.db.guard(self._conn):
-            return list(self._conn.execute(self.db.q(sql), args).fetchall())
+        with self._reading() as conn:
+            return list(conn.execute(self.db.q(sql), args).fetchall())
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        """The read connection, replaced if a failure shows it dropped (PostgreSQL restarts)."""
+        conn = self._conn
+        with self.db.guard(conn):
+            try:
+                yield conn
+            except Exception:
+                self._conn = self.db.revive(conn)
+                raise
 
     async def _all(self, sql: str, *args: Any) -> DbRows:
         return await self._offload(self._run, sql, args)

@@ -67,15 +67,21 @@ class Writer:
         self.db, self.conn, self.bus = db, conn, bus
         self.replica, self.lease_s = replica, lease_s
         self._queue: queue.SimpleQueue[tuple[Op, Future[None] | None] | None] = queue.SimpleQueue()
+        self._closed = False
         self._thread = threading.Thread(target=self._main, name="swarm-store-writer", daemon=True)
         self._thread.start()
 
     def submit(self, op: Op, *, wait: bool = False) -> Future[None] | None:
         fut: Future[None] | None = Future() if wait else None
+        if self._closed:  # nothing will write it: fail now rather than leave a waiter hanging
+            if fut is not None:
+                fut.set_exception(RuntimeError("the run store is closed"))
+            return fut
         self._queue.put((op, fut))
         return fut
 
     def close(self) -> None:
+        self._closed = True
         self._queue.put(None)
         self._thread.join()
 
@@ -121,6 +127,7 @@ class Writer:
             for _, fut in batch:
                 if fut is not None:
                     fut.set_exception(exc)
+            self.conn = self.db.revive(self.conn)
             return
         for run_id, events in published.items():
             self.bus.publish_events(run_id, events)

@@ -180,6 +180,12 @@ def test_a_run_paused_on_one_replica_is_resumed_on_the_other(
     events = httpx.get(f"{a.base_url}/swarm/runs/{run_id}/events", timeout=30).text
     assert events.count('"resumed": true') == 1 and '"status": "completed"' in events
     assert httpx.get(f"{a.base_url}/swarm/runs/{run_id}").json()["status"] == "completed"
+    listed = httpx.get(f"{a.base_url}/swarm/runs").json()["data"]
+    assert run_id in [r["run_id"] for r in listed]
+    url = f"{b.base_url}/swarm/runs/{run_id}/events"
+    resumed = httpx.get(url, headers={"Last-Event-ID": "3"}, timeout=30).text
+    ids = [int(line[4:]) for line in resumed.splitlines() if line.startswith("id: ")]
+    assert ids[0] == 4 and ids == list(range(4, 4 + len(ids)))
 
 
 def test_killing_a_replica_mid_fan_out_loses_no_finished_task(
