@@ -8,7 +8,7 @@ default that we cannot honour stops the start with one clear line, never silentl
 
 from __future__ import annotations
 
-from argparse import ArgumentParser, Namespace
+from argparse import SUPPRESS, ArgumentParser, Namespace
 from typing import Any
 
 # Honoured by our HTTP server (server/boot/cli.py → uvicorn, CORS, root path, API keys).
@@ -67,10 +67,13 @@ _UPSTREAM_OK = frozenset({"model", "served_model_name", "tokenizer", "trust_remo
 
 
 def changed(parser: ArgumentParser, args: Namespace, dest: str) -> bool:
-    value = getattr(args, dest, None)
+    default = parser.get_default(dest)
+    value = getattr(args, dest, default)
     if value in _NEUTRAL.get(dest, ()):
         return False
-    return bool(value != parser.get_default(dest))
+    if default == SUPPRESS and value is None:  # "absent unless given", filled in as None
+        return False
+    return bool(value != default)
 
 
 def check(parser: ArgumentParser, args: Namespace, engine_fields: frozenset[str]) -> list[str]:

@@ -121,6 +121,7 @@ def small_parser() -> argparse.ArgumentParser:
     p.add_argument("--enforce-eager", action="store_true")
     p.add_argument("--served-model-name", nargs="+", default=None)
     p.add_argument("--upstream", action="append", default=[])
+    p.add_argument("--log-level", default=argparse.SUPPRESS)  # vLLM's: absent unless given
     return p
 
 
@@ -142,5 +143,9 @@ def test_flags_we_cannot_honour_are_refused(argv: list[str], said: str) -> None:
 
 def test_flags_at_their_defaults_or_meaningful_pass() -> None:
     parser = small_parser()
+    engine = frozenset({"enforce_eager", "log_level"})
     for argv in ([], ["--api-server-count", "1"], ["--upstream", "u", "--served-model-name", "m"]):
-        assert frontend.check(parser, parser.parse_args(argv), frozenset({"enforce_eager"})) == []
+        assert frontend.check(parser, parser.parse_args(argv), engine) == []
+    args = parser.parse_args(["--upstream", "u"])
+    args.log_level = None  # what `serve` fills in for an absent --log-level
+    assert frontend.check(parser, args, engine) == []
