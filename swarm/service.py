@@ -103,7 +103,11 @@ class SwarmService:
         # A cancel asked on any replica reaches the one driving the run.
         cancels = self.store.bus.listen(cancel_topic(run_id), lambda _: self._cancel_here(run_id))
         try:
-            with cancels, session.run.trace.agent(ORCHESTRATOR, ORCHESTRATOR) as span:
+            with (
+                self.store.driving(run_id),
+                cancels,
+                session.run.trace.agent(ORCHESTRATOR, ORCHESTRATOR) as span,
+            ):
                 await session.drive()
                 span.finish(str(session.status), usage=session.run.ledger.usage())
             log.info("swarm run ended: %s", session.status)

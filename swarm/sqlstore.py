@@ -87,6 +87,14 @@ class SqlStore:
         assert fut is not None
         return fut
 
+    @contextmanager
+    def driving(self, run_id: str) -> Iterator[None]:
+        self._writer.hold(run_id, True)
+        try:
+            yield
+        finally:
+            self._writer.hold(run_id, False)
+
     async def flush(self) -> None:
         self._send_events()
         fut = self._writer.submit(Barrier(), wait=True)

@@ -9,6 +9,7 @@ block the event loop; reads run on worker threads. `bus` hears every committed e
 from __future__ import annotations
 
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from swarm.bus import EventBus
@@ -34,6 +35,11 @@ class RunStore(Protocol):
 
     def put_result(self, run_id: str, task_id: str, result: Json) -> Future[None]:
         """A finished sub-agent task's result (what a resumed stage need not re-run)."""
+        ...
+
+    def driving(self, run_id: str) -> AbstractContextManager[None]:
+        """While open, this replica drives `run_id`: its lease is renewed. A run claimed but
+        never driven (or whose driver died) lets the lease run out and becomes `interrupted`."""
         ...
 
     async def flush(self) -> None:

@@ -68,6 +68,9 @@ class Writer:
         self.replica, self.lease_s = replica, lease_s
         self._queue: queue.SimpleQueue[tuple[Op, Future[None] | None] | None] = queue.SimpleQueue()
         self._closed = False
+        # Runs this replica drives right now: only their leases are renewed.
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name="swarm-store-writer", daemon=True)
         self._thread.start()
 
@@ -79,6 +82,14 @@ class Writer:
             return fut
         self._queue.put((op, fut))
         return fut
+
+    def hold(self, run_id: str, on: bool) -> None:
+        with self._held_lock:
+            (self._held.add if on else self._held.discard)(run_id)
+
+    def held(self) -> list[str]:
+        with self._held_lock:
+            return list(self._held)
 
     def close(self) -> None:
         self._closed = True
@@ -173,10 +184,13 @@ class Writer:
         published: dict[str, list[Json]] = {}
         try:
             with self.db.guard(conn), self.db.transaction(conn):
-                conn.execute(
-                    q("UPDATE runs SET lease_until=? WHERE replica=? AND status=?"),
-                    (now + self.lease_s, self.replica, str(RunStatus.RUNNING)),
-                )
+                cur = conn.cursor()
+                cur.executemany(
+                    q("UPDATE runs SET lease_until=? WHERE id=? AND replica=? AND status=?"),
+                    [(now + self.lease_s, run_id, self.replica, str(RunStatus.RUNNING))
+                     for run_id in self.held()],
+                )  # fmt: skip
+                cur.close()
                 lost = conn.execute(
                     q("UPDATE runs SET status=?, updated=?, replica=NULL WHERE status=?"
                       " AND (lease_until IS NULL OR lease_until < ?) RETURNING id"),

@@ -38,7 +38,9 @@ def upstream() -> Iterator[ServerProcess]:
 def start_replica(upstream: ServerProcess, store: str) -> ServerProcess:
     return start_server(
         ["--upstream", upstream.base_url, "--swarm-store", store, "--swarm-lease-s",
-         str(LEASE_S), "--swarm-tool-mode", "auto"],
+         str(LEASE_S), "--swarm-tool-mode", "auto",
+         # explicit, so the small-model defaults (4 orchestrator steps, 30 s tasks) stay off
+         "--swarm-max-orchestrator-steps", "8", "--swarm-subagent-timeout-s", "600"],
         timeout_s=600,
     )  # fmt: skip
 
