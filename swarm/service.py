@@ -113,8 +113,15 @@ class SwarmService:
             log.info("swarm run ended: %s", session.status)
         finally:
             self._live.pop(run_id, None)
+            await self._settle()
+
+    async def _settle(self) -> None:
+        """The run's last writes committed (a reader right after sees its end); old runs pruned."""
+        try:
             await self.store.flush()
             await self.store.prune()
+        except Exception:  # the run's outcome stands; the writer logged what failed
+            log.exception("run store: could not settle after a run")
 
     def _cancel_here(self, run_id: str) -> None:
         live = self._live.get(run_id)
