@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarm import metrics
 from tools.base import Json
 
 log = logging.getLogger("kimi_swarm.swarm.events")
@@ -74,6 +75,7 @@ class EventLog:
         self._next = start
         self._sink = sink
         self._persist = persist
+        self._store_down = False
 
     @property
     def last_sequence(self) -> int:
@@ -87,5 +89,11 @@ class EventLog:
         self._sink(event)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("%s %s", type, data.get("status") or data.get("name") or "")
-        self._persist(self.run_id, [event.to_dict()])
+        try:
+            self._persist(self.run_id, [event.to_dict()])
+        except Exception as exc:  # a store outage costs stored events, never the run
+            metrics.STORE_ERRORS.inc()
+            if not self._store_down:
+                self._store_down = True
+                log.error("run %s: storing events failed: %s", self.run_id, exc)
         return event

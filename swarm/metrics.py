@@ -19,5 +19,6 @@ ENGINE_RETRIES = Counter("swarm_engine_retries", "Engine calls retried after a t
 ENGINE_CALLS_WAITING = Gauge(
     "swarm_engine_calls_waiting", "Swarm engine calls waiting for a server-wide slot."
 )
+STORE_ERRORS = Counter("swarm_store_errors", "Run-store writes that failed (the run went on).")
 RUNS_QUEUED = Gauge("swarm_runs_queued", "Swarm runs waiting for admission.")
 RUNS_REJECTED = Counter("swarm_runs_rejected", "Swarm runs refused with 429 (queue full).")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import asdict
 
@@ -17,6 +18,8 @@ from swarm.outputs import Emit, SwarmOutput
 from swarm.run import Run
 from swarm.store import RunStore
 from swarm.subagent import TaskResult
+
+log = logging.getLogger("kimi_swarm.swarm")
 
 
 class RunSession:
@@ -69,7 +72,11 @@ class RunSession:
             "tasks_started": self.run.tasks_started,
             "wall_time_s": self.wall_time_s,
         }
-        self.store.put_run(self.run.run_id, str(self.status), record, state)
+        try:
+            self.store.put_run(self.run.run_id, str(self.status), record, state)
+        except Exception as exc:  # a store outage costs the record, never the run
+            metrics.STORE_ERRORS.inc()
+            log.error("run %s: storing the record failed: %s", self.run.run_id, exc)
 
     async def drive(self) -> None:
         run = self.run

@@ -11,11 +11,12 @@ whose lease expired (their replica died) as `interrupted`, with a closing `run.f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,14 +138,14 @@ class Writer:
             log.exception("run store write failed (%d queued writes lost)", len(batch))
             for _, fut in batch:
                 if fut is not None:
-                    fut.set_exception(exc)
+                    _settle(fut, exc)
             self.conn = self.db.revive(self.conn)
             return
         for run_id, events in published.items():
             self.bus.publish_events(run_id, events)
         for _, fut in batch:
             if fut is not None:
-                fut.set_result(None)
+                _settle(fut, None)
 
     def _write(self, op: Op, published: dict[str, list[Json]]) -> None:
         q, conn = self.db.q, self.conn
@@ -227,3 +228,12 @@ class Writer:
             (run_id, seq, codec.dumps(event)),
         )
         return event
+
+
+def _settle(fut: Future[None], error: BaseException | None) -> None:
+    """Complete a write's future; one its (cancelled) waiter already cancelled stays as is."""
+    with contextlib.suppress(InvalidStateError):  # otherwise this thread would die
+        if error is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(error)

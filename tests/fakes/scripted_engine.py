@@ -59,6 +59,8 @@ class Step:
     reasoning: str | None = None
     # Tool-call ids to report, by call ("" = none, as an engine may leave it); default call_{i}.
     call_ids: Sequence[str] = ()
+    # Raised after the first delta (a stream cut mid-way, e.g. `httpx.ReadTimeout`).
+    cut: BaseException | None = None
 
     @property
     def finish_reason(self) -> str:
@@ -160,6 +162,8 @@ class ScriptedEngine:
             if i and step.piece_delay_s:
                 await asyncio.sleep(step.piece_delay_s)
             yield Delta(content=piece)
+            if step.cut is not None:
+                raise step.cut
             if step.hang:
                 await asyncio.Event().wait()
         for i, c in enumerate(step.calls):
