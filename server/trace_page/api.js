@@ -2,6 +2,8 @@
 // SSE reader built on fetch, because EventSource cannot send an Authorization header.
 
 const KEY = "kimi-swarm.api-key";
+// The server's --root-path (a proxy's prefix), written into the page by the server.
+export const ROOT = document.documentElement.dataset.root || "";
 
 export class Unauthorized extends Error {}
 
@@ -32,14 +34,14 @@ async function checked(resp) {
 }
 
 export async function getJSON(path) {
-  return (await checked(await fetch(path, { headers: headers() }))).json();
+  return (await checked(await fetch(ROOT + path, { headers: headers() }))).json();
 }
 
 // Calls onEvent(event) for each event of run `runId` after sequence `after`; resolves when
 // the server ends the stream. Reconnecting is the caller's choice (it knows the last id).
 export async function followEvents(runId, after, onEvent, signal) {
   const extra = after >= 0 ? { "Last-Event-ID": String(after) } : {};
-  const url = `/v1/swarm/runs/${encodeURIComponent(runId)}/events`;
+  const url = `${ROOT}/v1/swarm/runs/${encodeURIComponent(runId)}/events`;
   const resp = await checked(await fetch(url, { headers: headers(extra), signal }));
   const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";

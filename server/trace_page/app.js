@@ -1,7 +1,7 @@
 // /runs: the list of runs; /runs/{id}: one run's timeline, following it live over
 // GET /v1/swarm/runs/{id}/events (a finished run replays from its stored events).
 
-import { Unauthorized, apiKey, followEvents, getJSON, setApiKey } from "./api.js";
+import { ROOT, Unauthorized, apiKey, followEvents, getJSON, setApiKey } from "./api.js";
 import { RunModel } from "./model.js";
 import { Timeline } from "./timeline.js";
 
@@ -51,7 +51,7 @@ async function showList() {
   body.replaceChildren(...page.data.map((run) => {
     const tr = document.createElement("tr");
     const link = document.createElement("a");
-    link.href = `/runs/${encodeURIComponent(run.run_id)}`;
+    link.href = `${ROOT}/runs/${encodeURIComponent(run.run_id)}`;
     link.textContent = run.run_id;
     const cells = [link, run.status, when(run.created), when(run.updated)];
     for (const c of cells) {
@@ -99,7 +99,8 @@ async function showRun(runId) {
 }
 
 function start() {
-  const match = location.pathname.match(/^\/runs\/([^/]+)\/?$/);
+  const path = location.pathname.startsWith(ROOT) ? location.pathname.slice(ROOT.length) : "";
+  const match = path.match(/^\/runs\/([^/]+)\/?$/);
   guarded(() => (match ? showRun(decodeURIComponent(match[1])) : showList()));
 }
 

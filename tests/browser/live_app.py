@@ -121,7 +121,11 @@ class LiveServer:
 
 @contextlib.contextmanager
 def live_server(
-    scripts: dict[str, Script], *, api_key: str | None = None, limits: SwarmLimits | None = None
+    scripts: dict[str, Script],
+    *,
+    api_key: str | None = None,
+    limits: SwarmLimits | None = None,
+    root_path: str = "",
 ) -> Iterator[LiveServer]:
     gate = GateTool()
     engine = ScriptedEngine(scripts, info=ModelInfo("kimi-fake"))
@@ -145,7 +149,9 @@ def live_server(
     settings = ServerSettings(served_name="kimi-fake", api_keys=keys)
     app = create_app(AppContext(settings), serving, attach)
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", root_path=root_path
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

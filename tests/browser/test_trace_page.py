@@ -154,3 +154,24 @@ def test_page_shows_a_failed_run(browser: Browser) -> None:
             "data-status", "failed"
         )
         page.close()
+
+
+def test_page_behind_a_proxy_prefix(browser: Browser) -> None:
+    """--root-path /api: the page's links, files and API calls all keep the prefix."""
+    with live_server(SCRIPTS, root_path="/api") as server:
+        server.gate.release()
+        with server.swarm_request() as run_id:
+            pass
+        page = browser.new_page()
+        # The proxy: strips /api, and nothing else gets through.
+        page.route(f"{server.url}/**", lambda route: route.abort())
+        page.route(
+            f"{server.url}/api/**",
+            lambda route: route.continue_(url=route.request.url.replace("/api/", "/", 1)),
+        )
+        page.goto(f"{server.url}/api/runs/{run_id}")
+        expect(page.locator("body")).to_have_attribute("data-run-status", "completed")
+        expect(page.locator(".row[data-id^='t'] .seg.run.completed")).to_have_count(TASKS)
+        page.click("header .brand")
+        expect(page.locator(f"#run-table a[href='/api/runs/{run_id}']")).to_have_count(1)
+        page.close()
