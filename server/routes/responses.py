@@ -21,6 +21,7 @@ from server.passthrough import stream_response, until_disconnect
 from server.response_store import ResponseRecords, as_items
 from server.routes.completions import raw_engine
 from swarm.engine import Json
+from swarm.outputs import OutputStream
 
 router = APIRouter()
 TERMINAL = frozenset({"response.completed", "response.failed", "response.incomplete"})
@@ -28,10 +29,24 @@ CANCELLED = "response.cancelled"
 
 
 class LiveResponses:
-    """Responses being generated now, by id, each with the flag that cancels it."""
+    """Responses being generated in this process, by id: the stream each one reads."""
 
     def __init__(self) -> None:
-        self.cancels: dict[str, bool] = {}
+        self.streams: dict[str, OutputStream[Json]] = {}
+        self.cancelled: set[str] = set()
+
+    async def cancel(self, response_id: str) -> bool:
+        """Stop the producer of a live response (its engine work is aborted); False if none."""
+        stream = self.streams.get(response_id)
+        if stream is None:
+            return False
+        self.cancelled.add(response_id)
+        await stream.interrupt()
+        return True
+
+    def forget(self, response_id: str) -> None:
+        self.streams.pop(response_id, None)
+        self.cancelled.discard(response_id)
 
 
 def _live(ctx: AppContext) -> LiveResponses:
@@ -97,15 +112,13 @@ async def retrieve_response(request: Request, response_id: str) -> JSONResponse:
 async def cancel_response(request: Request, response_id: str) -> JSONResponse:
     """Stop a response being generated; its stream ends with `response.cancelled`."""
     ctx: AppContext = request.app.state.ctx
-    live = _live(ctx)
-    if response_id not in live.cancels:
+    if not await _live(ctx).cancel(response_id):
         response, _ = await _records(request).get(response_id)
         raise ApiError(
             400,
             f"Response '{response_id}' is not in progress (status {response['status']}).",
             param="response_id",
         )
-    live.cancels[response_id] = True
     return JSONResponse({"id": response_id, "object": "response", "status": "cancelled"})
 
 
@@ -121,37 +134,40 @@ async def _finishing(
     records: ResponseRecords,
     live: LiveResponses,
 ) -> AsyncGenerator[Json, None]:
-    """Echo the client's fields into every response snapshot; store the final one; cancel."""
+    """Echo the client's fields into every response snapshot; store the final one; cancel.
+
+    The events are read from a stream of their own, which `cancel` can interrupt even while
+    the source is silent (a swarm waiting on a sub-agent).
+    """
+    stream = OutputStream.relay(events, name="responses")
     response_id: str | None = None
     last: Json | None = None
     sequence = 0
+    ended = False
     try:
-        async for event in events:
+        async for event in stream:
             if isinstance(response := event.get("response"), dict):
                 response.update(echo)
                 last = response
                 if response_id is None:
                     response_id = str(response["id"])
-                    live.cancels[response_id] = False
+                    live.streams[response_id] = stream
             sequence = int(event.get("sequence_number") or sequence)
-            if event.get("type") in TERMINAL and last is not None and echo["store"]:
-                records.save(last, items)
+            if event.get("type") in TERMINAL and last is not None:
+                ended = True
+                if echo["store"]:
+                    records.save(last, items)
             yield event
-            if response_id is not None and live.cancels.get(response_id):
-                break
-        else:
+        if ended or last is None or response_id not in live.cancelled:
             return
-        assert last is not None and response_id is not None
         last = {**last, "status": "cancelled"}
         if echo["store"]:
             records.save(last, items)
         yield {"type": CANCELLED, "sequence_number": sequence + 1, "response": last}
     finally:
         if response_id is not None:
-            live.cancels.pop(response_id, None)
-        aclose = getattr(events, "aclose", None)
-        if aclose is not None:
-            await aclose()
+            live.forget(response_id)
+        await stream.aclose()
 
 
 async def _final(events: AsyncGenerator[Json, None]) -> Json:

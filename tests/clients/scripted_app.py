@@ -60,9 +60,9 @@ def scripted_engine() -> ScriptedEngine:
 
 
 @contextmanager
-def serve_scripted() -> Iterator[str]:
+def serve_scripted(engine: ScriptedEngine | None = None) -> Iterator[str]:
     """Serve the app on a free port of 127.0.0.1 until the block ends; yields the base URL."""
-    engine = scripted_engine()
+    engine = engine or scripted_engine()
 
     @asynccontextmanager
     async def serving() -> AsyncIterator[Engine]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+import httpx
 import openai
 
-from tests.clients.scripted_app import MODEL, RESEARCH, SWARM_MODEL
+from swarm.engine import ModelInfo
+from tests.clients.scripted_app import MODEL, RESEARCH, SWARM_MODEL, serve_scripted
+from tests.fakes.scripted_engine import ScriptedEngine, Step, call
 
 WEATHER = {
     "type": "function",
@@ -126,3 +131,31 @@ def test_errors_are_openai_shaped(scripted_url: str) -> None:
         assert "does not serve /completions" in exc.message
     else:
         raise AssertionError("the scripted engine has no /v1/completions")
+
+
+def test_cancel_stops_a_streaming_swarm_response() -> None:
+    orchestrator = [
+        call("create_subagent", {"name": "w", "system_prompt": "p"}),
+        call("assign_task", {"agent": "w", "task": "forever"}),
+    ]
+    engine = ScriptedEngine(
+        {"orchestrator": orchestrator, "w": [Step(content="working", hang=True)]},
+        info=ModelInfo(MODEL),
+    )
+    with serve_scripted(engine) as url:
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        stream = client.responses.create(model=SWARM_MODEL, input="question", stream=True)
+        types = []
+        for event in stream:
+            types.append(event.type)
+            if event.type == "response.created":
+                response_id = event.response.id
+            if event.type == "response.swarm.task.started":
+                cancelled = httpx.post(f"{url}/responses/{response_id}/cancel")
+                assert cancelled.json()["status"] == "cancelled"
+        assert types[-1] == "response.cancelled"
+        assert client.responses.retrieve(response_id).status == "cancelled"
+        deadline = time.monotonic() + 10
+        while not any(r.startswith("run_") and "/w/" in r for r in engine.aborted):
+            assert time.monotonic() < deadline, "the sub-agent's engine request was not aborted"
+            time.sleep(0.05)
