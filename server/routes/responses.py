@@ -95,7 +95,7 @@ async def create_response(request: Request) -> Response:
         return await stream_response(
             finished,
             frame=event_frame,
-            frame_error=lambda err: event_frame({"type": "error", **err.body()["error"]}),
+            frame_error=_error_frame,
             end=b"",
             heartbeat_s=ctx.settings.heartbeat_s,
         )
@@ -120,6 +120,13 @@ async def cancel_response(request: Request, response_id: str) -> JSONResponse:
             param="response_id",
         )
     return JSONResponse({"id": response_id, "object": "response", "status": "cancelled"})
+
+
+def _error_frame(err: ApiError) -> bytes:
+    """A mid-stream failure as the Responses `error` event (then the stream closes)."""
+    return event_frame(
+        {"type": "error", "code": err.code, "message": err.message, "param": err.param}
+    )
 
 
 def event_frame(event: Json) -> bytes:

@@ -8,6 +8,7 @@ import httpx
 import openai
 
 from swarm.engine import ModelInfo
+from swarm.errors import EngineRejected
 from tests.clients.scripted_app import MODEL, RESEARCH, SWARM_MODEL, serve_scripted
 from tests.fakes.scripted_engine import ScriptedEngine, Step, call
 
@@ -159,3 +160,18 @@ def test_cancel_stops_a_streaming_swarm_response() -> None:
         while not any(r.startswith("run_") and "/w/" in r for r in engine.aborted):
             assert time.monotonic() < deadline, "the sub-agent's engine request was not aborted"
             time.sleep(0.05)
+
+
+def test_a_failure_mid_stream_is_one_error_event() -> None:
+    orchestrator = [
+        call("create_subagent", {"name": "w", "system_prompt": "p"}),
+        Step(error=EngineRejected("the model refused the prompt")),
+    ]
+    engine = ScriptedEngine({"orchestrator": orchestrator}, info=ModelInfo(MODEL))
+    with serve_scripted(engine) as url:
+        client = openai.OpenAI(base_url=url, api_key="x", max_retries=0)
+        events = list(client.responses.create(model=SWARM_MODEL, input="q", stream=True))
+        types = [e.type for e in events]
+        assert types[0] == "response.created" and types[-1] == "error", types
+        assert "response.completed" not in types
+        assert "the model refused the prompt" in events[-1].message  # type: ignore[union-attr]
