@@ -6,11 +6,11 @@ The non-streaming response is the collected stream: one core, two renderings. Bo
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from swarm import codec
 from swarm.engine import Delta, Json, ToolCallDelta, Usage
 from swarm.events import SwarmEvent
 from swarm.ledger import RunSummary
@@ -98,9 +98,7 @@ class ChunkEncoder:
 
 
 def encode(chunk: Json) -> bytes:
-    return (
-        b"data: " + json.dumps(chunk, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
-    )
+    return b"data: " + codec.dumpb(chunk) + b"\n\n"
 
 
 @dataclass(slots=True)

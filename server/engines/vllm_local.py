@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from server.engines import vllm_direct
 from server.engines.openai_api import Endpoint, RawResult
 from server.engines.vllm_convert import (
     deltas_from_response,
@@ -28,11 +29,14 @@ log = logging.getLogger("kimi_swarm.engine")
 class VLLMEngine:
     """One `AsyncLLM` plus vLLM's chat serving layer, used in-process."""
 
-    def __init__(self, client: Any, state: Any, info: ModelInfo) -> None:
+    def __init__(self, client: Any, state: Any, info: ModelInfo, *, direct: bool = False) -> None:
         self._client = client
         self._chat = state.openai_serving_chat
         self._raw = VLLMRawEndpoints(state, client.abort)
         self._info = info
+        # Plain-text requests skip the SSE round trip (vllm_direct.py); not with a reasoning
+        # parser or gpt-oss's harmony format, whose text vLLM's chat server rewrites.
+        self._direct = direct
 
     @property
     def info(self) -> ModelInfo:
@@ -57,7 +61,8 @@ class VLLMEngine:
                 structured_outputs=True,
                 multimodal=bool(mc.is_multimodal_model),
             )
-            yield cls(client, state, info)
+            plain = not args.reasoning_parser and mc.hf_config.model_type != "gpt_oss"
+            yield cls(client, state, info, direct=plain)
 
     async def healthy(self) -> bool:
         try:
@@ -79,9 +84,13 @@ class VLLMEngine:
             return
         finished = False
         try:
-            async for frame in result:
-                for event in events_from_sse_line(frame.strip()):
+            if isinstance(result, vllm_direct.Direct):
+                async for event in result.events():
                     yield event
+            else:
+                async for frame in result:
+                    for event in events_from_sse_line(frame.strip()):
+                        yield event
             finished = True
         finally:
             await result.aclose()
@@ -96,7 +105,11 @@ class VLLMEngine:
         body = to_openai_body(request, self._info.name)
         with rejections():
             vreq = ChatCompletionRequest.model_validate(body)
-            result = await self._chat.create_chat_completion(vreq, None)
+            if self._direct and vllm_direct.eligible(request):
+                rid = f"chatcmpl-{request.request_id}"
+                result = await vllm_direct.start(self._client, self._chat, vreq, rid)
+            else:
+                result = await self._chat.create_chat_completion(vreq, None)
         if isinstance(result, ErrorResponse):
             raise error_from(result.error.model_dump())
         return result
