@@ -49,7 +49,8 @@ class Direct:
         prompt_tokens = completion_tokens = 0
         try:
             async for res in self._outputs:
-                prompt_tokens = len(res.prompt_token_ids or ())
+                if res.prompt_token_ids:
+                    prompt_tokens = len(res.prompt_token_ids)
                 (out,) = res.outputs
                 completion_tokens += len(out.token_ids)  # per delta, or all of them at once
                 if out.text or out.finish_reason is not None:

@@ -35,10 +35,10 @@ def test_only_plain_text_requests_go_direct(request_: ChatRequest, direct: bool)
     assert eligible(request_) is direct
 
 
-def _out(text: str, ids: list[int], finish: str | None) -> RequestOutput:
+def _out(text: str, ids: list[int], finish: str | None, prompt: bool = True) -> RequestOutput:
     done = finish is not None
     completion = CompletionOutput(0, text, ids, None, None, finish_reason=finish)
-    return RequestOutput("r", None, [1, 2, 3, 4], None, [completion], finished=done)
+    return RequestOutput("r", None, [1, 2, 3, 4] if prompt else None, None, [completion], done)
 
 
 async def _gen(items: list[Any]) -> AsyncGenerator[RequestOutput, None]:
@@ -53,7 +53,7 @@ async def _events(items: list[Any]) -> list[Any]:
 
 
 async def test_streamed_deltas_then_usage() -> None:
-    outs = [_out("Hel", [7], None), _out("lo", [8], None), _out("", [9], "length")]
+    outs = [_out("Hel", [7], None), _out("lo", [8], None, False), _out("", [9], "length")]
     events = await _events(outs)
     assert events[:-1] == [
         Delta(content="Hel"),
