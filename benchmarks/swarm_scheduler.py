@@ -3,16 +3,18 @@
 Every model call sleeps a fixed latency (50 ms) and answers from a script, so the
 ideal wall time of a run is CriticalSteps × latency. Measured side by side, in one
 process, on the event loop the server runs on (uvloop when installed, as uvicorn picks):
-our swarm (efficiency = ideal / measured wall, median of REPEATS), the same tasks run
-one at a time (speedup; N ≤ 256, it takes N × k × 50 ms), and the same fan-out through
+our swarm (efficiency = ideal / measured wall, median of REPEATS), the bare timers with no
+work (floor_efficiency: what the loop allows on this machine at that moment), the same
+tasks run one at a time (speedup; N ≤ 256, it takes N × k × 50 ms), the same fan-out through
 the OpenAI Agents SDK (agents as tools, parallel tool calls) on the same simulated model
 (ratio_vs_peer = peer time / swarm time; at N = 1024 once, if it ends within PEER_CAP_S).
 
 Per task step on the event loop: the loop thread's CPU time over a run / its model calls
 (what bounds efficiency: the loop serialises every step), and the whole process's (the
-store's writer thread included). Memory per concurrent sub-agent (ours at the largest N, the
-peer's at 256), in a fresh subprocess per library: peak RSS growth (ru_maxrss; counts SQLite's and every C
-allocation, the in-memory run store included) and peak traced Python memory.
+store's writer thread included). Memory per concurrent sub-agent (ours at the largest N,
+the peer's at 256), in a fresh subprocess per library: peak RSS growth (ru_maxrss; counts
+SQLite's and every C allocation, the in-memory run store included) and peak traced Python
+memory.
 
 Run: python benchmarks/swarm_scheduler.py   (needs the `bench` extra)
 """
@@ -123,6 +125,23 @@ async def swarm_once(n: int, concurrent: int) -> Measured:
     return Measured(elapsed, summary.critical_steps, summary.total_steps, cpu, proc)
 
 
+async def bare_once(n: int) -> float:
+    """The floor: the same timers with no work at all (two orchestrator calls around N tasks
+    of k calls each), so `ideal / bare` is what this loop on this machine allows right now."""
+
+    async def task() -> None:
+        for _ in range(STEPS):
+            await asyncio.sleep(LATENCY_S)
+
+    t0 = time.perf_counter()
+    await asyncio.sleep(LATENCY_S)
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(n):
+            tg.create_task(task())
+    await asyncio.sleep(LATENCY_S)
+    return time.perf_counter() - t0
+
+
 async def peer(n: int) -> float | None:
     """Median of a few peer runs (one at N ≥ 256: they take seconds to minutes); None: too slow."""
     runs = REPEATS if n < 256 else 1
@@ -139,6 +158,7 @@ async def row(n: int) -> dict[str, Any]:
     wall = statistics.median(r.wall_s for r in runs)
     ideal = runs[0].critical_steps * LATENCY_S
     steps = runs[0].total_steps
+    bare = statistics.median([await bare_once(n) for _ in range(REPEATS)])
     sequential = (await swarm_once(n, 1)).wall_s if n <= SEQUENTIAL_MAX_N else None
     peer_s = await peer(n)
     return {
@@ -149,6 +169,7 @@ async def row(n: int) -> dict[str, Any]:
         "sequential_s": None if sequential is None else round(sequential, 4),
         "peer_s": None if peer_s is None else round(peer_s, 4),
         "efficiency": round(ideal / wall, 4),
+        "floor_efficiency": round(ideal / bare, 4),
         "peer_efficiency": None if peer_s is None else round(ideal / peer_s, 4),
         "speedup_vs_sequential": None if sequential is None else round(sequential / wall, 2),
         "ratio_vs_peer": None if peer_s is None else round(peer_s / wall, 4),
@@ -216,6 +237,7 @@ async def main(loop_name: str) -> None:
         "cpus": os.cpu_count(),
         "rows": rows,
         "efficiency": eff,
+        "floor_efficiency": {n: r["floor_efficiency"] for n, r in rows.items()},
         "loop_us_per_step": {n: r["loop_us_per_step"] for n, r in rows.items()},
         "speedup_vs_sequential": {n: r["speedup_vs_sequential"] for n, r in rows.items()},
         "ratio_vs_peer": {n: r["ratio_vs_peer"] for n, r in rows.items()},
