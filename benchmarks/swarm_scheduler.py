@@ -12,7 +12,7 @@ the OpenAI Agents SDK (agents as tools, parallel tool calls) on the same simulat
 Per task step on the event loop: the loop thread's CPU time over a run / its model calls
 (what bounds efficiency: the loop serialises every step), and the whole process's (the
 store's writer thread included). Memory per concurrent sub-agent (ours at the largest N,
-the peer's at 256), in a fresh subprocess per library: peak RSS growth (ru_maxrss; counts
+the peer's at 256), in a fresh subprocess per library: peak RSS growth (sampled each ms; counts
 SQLite's and every C allocation, the in-memory run store included) and peak traced Python
 memory.
 
@@ -29,6 +29,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -191,6 +192,32 @@ def memory(library: str, n: int) -> dict[str, float]:
     return {k: round(v / n / 1024, 1) for k, v in json.loads(out.splitlines()[-1]).items()}
 
 
+class RssPeak:
+    """Samples this process's resident set every millisecond on a thread; keeps the peak."""
+
+    def __init__(self) -> None:
+        self.peak = self.now()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def now() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.001):
+            self.peak = max(self.peak, self.now())
+
+    def __enter__(self) -> RssPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 async def _memory_child(library: str, n: int) -> None:
     async def once(k: int) -> None:
         if library == "swarm":
@@ -200,15 +227,15 @@ async def _memory_child(library: str, n: int) -> None:
 
     await once(8)  # imports, caches, first-use allocations
     gc.collect()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, the peak so far
-    await once(n)
-    rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
+    before = RssPeak.now()
+    with RssPeak() as rss:
+        await once(n)
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     await once(n)
     traced = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    print(json.dumps({"rss": rss, "traced": traced}))
+    print(json.dumps({"rss": rss.peak - before, "traced": traced}))
 
 
 def event_loop() -> tuple[Any, str]:
