@@ -170,8 +170,11 @@ async def main() -> None:
     template = default_model.chat_template_path().read_text()
     rows: dict[str, dict[str, float]] = {}
     async with VLLMEngine.start(args) as real:
-        client = real._client  # reset between layouts, read the block size
-        block = client.vllm_config.cache_config.block_size
+        client = real._client  # reset between layouts, read the cache config
+        cache = client.vllm_config.cache_config
+        block, caching = cache.block_size, bool(cache.enable_prefix_caching)
+        names = sorted({m.name for m in REGISTRY.collect() if "prefix_cache" in m.name})
+        print("prefix caching:", caching, "block size:", block, "metrics:", names, flush=True)
         engine = FanOutEngine(real, registry.names())
         limits = SwarmLimits(max_subagents=TASKS, max_concurrent=TASKS, store_path=":memory:")
         service = SwarmService(engine, registry, open_store(":memory:"), limits)
@@ -186,7 +189,7 @@ async def main() -> None:
                 **counts,
                 "prompt_tokens": prompt,
                 "shared_prefix_tokens": shared,
-                "hit_share": round(counts["hits"] / counts["queries"], 4),
+                "hit_share": round(counts["hits"] / max(counts["queries"], 1), 4),
                 "shared_prefix_served": round(counts["hits"] / (TASKS * shared), 4),
             }
             print(name, rows[name], flush=True)
@@ -195,6 +198,7 @@ async def main() -> None:
         "benchmark": "prefix_reuse",
         "tasks": TASKS,
         "block_size": block,
+        "prefix_caching": caching,
         "tools": registry.names(),
         **rows,
         "goal_shared_prefix_served": 0.8,
