@@ -3,13 +3,15 @@
 The embedded SmolLM2-135M runs in-process on vLLM (prefix caching on). A scripted
 orchestrator fans out TASKS tasks to one sub-agent that has the server's built-in tools;
 every sub-agent's first model call goes to the real engine exactly as the swarm builds it
-(messages, tool schemas, tool_choice, chat template), generating one token; the step then
-ends with a scripted answer, so the engine sees exactly the TASKS first-step prompts.
+(messages, tool schemas, tool_choice, chat template, the body our engine sends through
+vLLM's own chat serving), generating one token; the step then ends with a scripted answer,
+so the engine sees exactly the TASKS first-step prompts, all at once.
 
-Measured from vLLM's own counters (`vllm:prefix_cache_queries` / `vllm:prefix_cache_hits`,
-prompt tokens) around the fan-out, prefix cache reset before each layout:
+Measured by vLLM itself, prefix cache reset before each layout: each request's usage
+`prompt_tokens_details.cached_tokens` (vLLM's `num_cached_tokens`), and vLLM's
+`vllm:prefix_cache_queries` / `vllm:prefix_cache_hits` counters around the fan-out:
 - hit_share: the share of all sub-agent prompt tokens served from the prefix cache;
-- shared_prefix_served: hits / (TASKS × the tokens the TASKS prompts share at the front).
+- shared_prefix_served: cached tokens / (TASKS × the tokens the prompts share at the front).
 Twice: with the swarm's layout (shared part first, byte-identical across tasks) and with a
 naive layout as the anchor (the task at the end of the system prompt: ahead of the tool
 schemas, which the chat template appends to the system turn).
@@ -25,7 +27,6 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
 from prometheus_client import REGISTRY
 
+from server.engines.vllm_convert import to_openai_body
 from swarm import prompts, subagent
 from swarm.engine import ChatRequest, Delta, Engine, EngineEvent, Sampling, ToolCallDelta, Usage
 from swarm.limits import SwarmLimits
@@ -61,6 +63,7 @@ class FanOutEngine:
         self.tools = tools
         self.prompts: list[ChatRequest] = []
         self.prompt_tokens = 0  # as the engine counted them
+        self.cached: list[int] = []  # per request: prompt tokens served from the cache
 
     @property
     def info(self) -> Any:
@@ -74,12 +77,22 @@ class FanOutEngine:
             return
         self.prompts.append(request)
         request.sampling = Sampling(max_tokens=1, temperature=0)
-        usage = Usage()
-        async with aclosing(self.real.stream(request)) as events:  # type: ignore[type-var]
-            async for event in events:
-                if isinstance(event, Usage):
-                    usage = event
-        self.prompt_tokens += usage.prompt_tokens
+        request.stream = False
+        # The body our engine sends, through vLLM's own chat serving (as our engine does for
+        # requests with tools); its usage reports the prompt tokens the prefix cache served.
+        from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+
+        body = to_openai_body(request, self.real.info.name)
+        result = await self.real._chat.create_chat_completion(
+            ChatCompletionRequest.model_validate(body), None
+        )
+        u = getattr(result, "usage", None)
+        if u is None:
+            raise RuntimeError(f"the engine refused the request: {result}")
+        details = u.prompt_tokens_details
+        self.cached.append(details.cached_tokens if details and details.cached_tokens else 0)
+        self.prompt_tokens += u.prompt_tokens
+        usage = Usage(u.prompt_tokens, u.completion_tokens)
         args = json.dumps({"answer": "Founded long ago by its founders; headquarters known."})
         yield Delta(tool_calls=[ToolCallDelta(0, "a0", "final_answer", args)])
         yield Delta(finish_reason="tool_calls")
@@ -141,6 +154,7 @@ def _shared_prefix(ids: list[list[int]]) -> int:
 async def fan_out_once(service: SwarmService, engine: FanOutEngine) -> dict[str, float]:
     engine.prompts.clear()
     engine.prompt_tokens = 0
+    engine.cached.clear()
     q0, h0 = _counter("vllm:prefix_cache_queries"), _counter("vllm:prefix_cache_hits")
     request = ChatRequest(messages=[{"role": "user", "content": "Research 16 companies."}])
     summary: Any = None
@@ -150,7 +164,13 @@ async def fan_out_once(service: SwarmService, engine: FanOutEngine) -> dict[str,
     await asyncio.sleep(1.5)  # stats reach the prometheus counters on the next log tick
     queries = _counter("vllm:prefix_cache_queries") - q0
     hits = _counter("vllm:prefix_cache_hits") - h0
-    return {"queries": queries, "hits": hits, "engine_prompt_tokens": engine.prompt_tokens}
+    return {
+        "queries": queries,
+        "hits": hits,
+        "engine_prompt_tokens": engine.prompt_tokens,
+        "cached_tokens": sum(engine.cached),
+        "cached_per_request": list(engine.cached),
+    }
 
 
 async def main() -> None:
@@ -170,6 +190,7 @@ async def main() -> None:
     template = default_model.chat_template_path().read_text()
     rows: dict[str, dict[str, float]] = {}
     async with VLLMEngine.start(args) as real:
+        real._chat.enable_prompt_tokens_details = True  # usage.prompt_tokens_details
         client = real._client  # reset between layouts, read the cache config
         cache = client.vllm_config.cache_config
         block, caching = cache.block_size, bool(cache.enable_prefix_caching)
@@ -189,8 +210,11 @@ async def main() -> None:
                 **counts,
                 "prompt_tokens": prompt,
                 "shared_prefix_tokens": shared,
-                "hit_share": round(counts["hits"] / max(counts["queries"], 1), 4),
-                "shared_prefix_served": round(counts["hits"] / (TASKS * shared), 4),
+                "hit_share": round(counts["cached_tokens"] / counts["engine_prompt_tokens"], 4),
+                "shared_prefix_served": round(counts["cached_tokens"] / (TASKS * shared), 4),
+                "metrics_hit_share": round(counts["hits"] / counts["queries"], 4)
+                if counts["queries"]
+                else None,
             }
             print(name, rows[name], flush=True)
         service.store.close()
