@@ -108,6 +108,24 @@ async def retrieve_response(request: Request, response_id: str) -> JSONResponse:
     return JSONResponse(response)
 
 
+@router.get("/v1/responses/{response_id}/input_items")
+async def input_items(request: Request, response_id: str, order: str = "desc") -> JSONResponse:
+    """The input a stored response was generated from (newest first unless `order=asc`;
+    not paginated)."""
+    if order not in ("asc", "desc"):
+        raise ApiError(400, "order must be 'asc' or 'desc'", param="order")
+    _, state = await _records(request).get(response_id)
+    items = [
+        {"id": item.get("id") or f"item_{response_id}_{i}", **item}
+        for i, item in enumerate(state["input"])
+    ]
+    if order == "desc":
+        items.reverse()
+    first, last = (items[0]["id"], items[-1]["id"]) if items else (None, None)
+    body = {"object": "list", "data": items, "first_id": first, "last_id": last, "has_more": False}
+    return JSONResponse(body)
+
+
 @router.post("/v1/responses/{response_id}/cancel")
 async def cancel_response(request: Request, response_id: str) -> JSONResponse:
     """Stop a response being generated; its stream ends with `response.cancelled`."""

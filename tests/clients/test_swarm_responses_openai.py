@@ -79,6 +79,7 @@ def test_client_tool_pauses_and_previous_response_id_resumes(scripted_url: str) 
     calls = [o for o in first.output if o.type == "function_call"]
     assert [c.name for c in calls] == ["get_weather"]
     assert (first.model_extra or {})["swarm"]["status"] == "requires_action"
+    assert [i.type for i in client.responses.input_items.list(first.id, order="asc")] == ["message"]
     second = client.responses.create(
         model=SWARM_MODEL,
         previous_response_id=first.id,
@@ -87,6 +88,8 @@ def test_client_tool_pauses_and_previous_response_id_resumes(scripted_url: str) 
     )
     assert second.output_text == f"Final answer: {RESEARCH} | sunny"
     assert second.previous_response_id == first.id
+    kinds = [i.type for i in client.responses.input_items.list(second.id, order="asc")]
+    assert kinds == ["message", "function_call", "function_call_output"]
     run = (first.model_extra or {})["swarm"]["run_id"]
     assert (second.model_extra or {})["swarm"]["run_id"] == run
 
