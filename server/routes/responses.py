@@ -19,6 +19,7 @@ from server.convert import json_object
 from server.errors import ApiError
 from server.passthrough import stream_response, until_disconnect
 from server.response_store import ResponseRecords, as_items
+from server.responses_swarm import swarm_events
 from server.routes.completions import raw_engine
 from swarm.engine import Json
 from swarm.outputs import OutputStream
@@ -74,13 +75,11 @@ async def create_response(request: Request) -> Response:
     prev_id = body.pop("previous_response_id", None)
     history = await records.history(prev_id) if prev_id is not None else []
     items = [*history, *as_items(body.get("input"))]
-    model = body.get("model")
-    is_swarm = (isinstance(model, str) and ctx.resolve_model(model)) or bool(
-        (body.get("swarm") or {}).get("enabled")
+    model, swarm = body.get("model"), body.get("swarm")
+    is_swarm = (isinstance(model, str) and ctx.resolve_model(model)) or (
+        isinstance(swarm, dict) and bool(swarm.get("enabled"))
     )
     if is_swarm:
-        from server.responses_swarm import swarm_events
-
         events = await swarm_events(ctx, request, body, items)
     else:
         engine = raw_engine(ctx, body, "responses")
