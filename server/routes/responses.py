@@ -83,7 +83,8 @@ async def create_response(request: Request) -> Response:
         events = await swarm_events(ctx, request, body, items)
     else:
         engine = raw_engine(ctx, body, "responses")
-        send = {**body, "input": items, "stream": True, "store": False}
+        send = {k: v for k, v in body.items() if k != "swarm"}  # ours, not the engine's
+        send.update(input=items, stream=True, store=False)
         result = await until_disconnect(request, engine.call_openai("responses", send))
         if isinstance(result, dict):  # an engine that answered a stream request whole
             raise ApiError(502, "the model server did not stream the response", type="server_error")
