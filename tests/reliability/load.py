@@ -32,7 +32,10 @@ async def level(live: Live, concurrency: int, runs: int) -> LevelReport:
     latencies: list[float] = []
     ok = 0
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections expire before the server's keep-alive (5 s) closes them under us.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2
+    )
 
     async with httpx.AsyncClient(base_url=live.url, timeout=120, limits=limits) as client:
 
