@@ -23,6 +23,9 @@ from swarm.tool_media import attached_images
 from swarm.turn import Forward, Turn, collect
 from tools.base import Json, ToolContext, ToolRegistry
 
+# With the context length unknown (an upstream), budgets this large leave max_tokens alone.
+UNCAPPED_FROM = 32_768
+
 # Turns an attachment reference (`image:0`, `video:1@00:10-02:30`) into the content part a
 # sub-agent sees, given the request's messages; supplied by the server (which decodes media).
 Attacher = Callable[[str, list[Json]], Awaitable[Json]]
@@ -153,6 +156,9 @@ class Run:
         if budget is None:
             return sampling
         left = max(1, budget - self.ledger.usage().total_tokens)
+        # A cap beyond the context length changes nothing, and some servers refuse one.
+        if left >= (self.engine.info.max_model_len or UNCAPPED_FROM):
+            return sampling
         if sampling.max_tokens is not None and sampling.max_tokens <= left:
             return sampling
         context = self.engine.info.max_model_len

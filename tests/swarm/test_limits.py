@@ -84,6 +84,9 @@ async def test_the_remaining_token_budget_caps_each_calls_max_tokens() -> None:
     await h.run(token_budget=100)  # each scripted call uses 15 tokens
     caps = [r.sampling.max_tokens for r in h.engine.requests]
     assert caps == [100, 85, 70, 55]
+    h = make_harness({"orchestrator": orchestrator, "w": [say("long enough answer")]})
+    await h.run()  # the default budget (2M) is beyond any context: no cap is sent
+    assert {r.sampling.max_tokens for r in h.engine.requests} == {None}
 
 
 async def test_engine_calls_are_capped_server_wide_across_runs() -> None:
