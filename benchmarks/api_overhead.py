@@ -37,6 +37,7 @@ from tests.servers import ServerProcess, start_command, start_server
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "160"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
+WARMUP = int(os.environ.get("BENCH_WARMUP", str(2 * CONCURRENCY)))  # requests per mode
 MODES = {  # name: (stream, max_tokens)
     "nonstream_1": (False, 1),
     "stream_1": (True, 1),
@@ -105,7 +106,7 @@ def _measure(servers: dict[str, ServerProcess], rounds: int) -> dict[str, dict[s
     """Alternate the servers round by round so drifting machine load hits both alike."""
     for server in servers.values():
         for mode in MODES:
-            _run_mode(server, mode, 2 * CONCURRENCY)  # warm-up
+            _run_mode(server, mode, WARMUP)  # warm-up
     per_round = max(CONCURRENCY, REQUESTS // rounds)
     raw: dict[str, dict[str, list[dict]]] = {n: {m: [] for m in MODES} for n in servers}  # type: ignore[type-arg]
     for r in range(rounds):
@@ -173,6 +174,8 @@ def main() -> None:
         "measured": "CPU s of each server's main (API) process; engine core child excluded",
         "requests_per_mode": REQUESTS,
         "concurrency": CONCURRENCY,
+        "rounds": ROUNDS,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
         "ours": ours,
         "vllm": vllm,
         "rps_ratio_ours_vs_vllm": rps,
