@@ -73,7 +73,8 @@ def test_langchain_bind_tools(smol_server: ServerProcess, responses_api: bool) -
         max_retries=0, temperature=0, max_tokens=60, use_responses_api=responses_api,
     )  # fmt: skip
     history: list = [HumanMessage("What is the weather in Paris?")]
-    first = llm.bind_tools([get_weather], tool_choice="get_weather").invoke(history)
+    # A strict schema and `required` are what vLLM constrains (the 135M model then always calls).
+    first = llm.bind_tools([get_weather], tool_choice="required", strict=True).invoke(history)
     (call,) = first.tool_calls  # type: ignore[attr-defined]
     assert call["name"] == "get_weather" and isinstance(call["args"]["city"], str)
     history += [first, ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"])]
@@ -87,10 +88,10 @@ async def test_litellm_openai_provider(smol_server: ServerProcess) -> None:
     import litellm
 
     common = {"model": f"openai/{MODEL}", "api_base": smol_server.base_url, "api_key": "x"}
+    question = "What is the capital of France? Answer in one sentence."
     r = litellm.completion(
-        messages=[{"role": "user", "content": "What is the capital of France?"}],
-        max_tokens=20, temperature=0, **common,
-    )  # fmt: skip
+        messages=[{"role": "user", "content": question}], max_tokens=40, temperature=0, **common
+    )
     assert "Paris" in r.choices[0].message.content  # type: ignore[union-attr]
     stream = await litellm.acompletion(
         messages=[{"role": "user", "content": "Say hello."}], max_tokens=10, stream=True, **common

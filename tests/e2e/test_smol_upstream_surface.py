@@ -40,14 +40,15 @@ def test_completions_and_tokenizer_pass_through(proxy: ServerProcess) -> None:
 def test_responses_stream_and_previous_response_id(proxy: ServerProcess) -> None:
     client = openai.OpenAI(base_url=proxy.base_url, api_key="x", max_retries=0)
     first = client.responses.create(
-        model="proxied", input="What is the capital of France?", max_output_tokens=30,
-        temperature=0,
+        model="proxied", instructions="Answer in one sentence.",
+        input="What is the capital of France?", max_output_tokens=30, temperature=0,
     )  # fmt: skip
     assert "Paris" in first.output_text
     assert client.responses.retrieve(first.id).output_text == first.output_text  # our store
     events = list(
         client.responses.create(
-            model="proxied", input="And of Germany?", previous_response_id=first.id,
+            model="proxied", input="And what is the capital of Germany?",
+            previous_response_id=first.id,
             max_output_tokens=30, temperature=0, stream=True,
         )
     )  # fmt: skip
