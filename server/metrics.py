@@ -12,6 +12,11 @@ LATENCY = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
 )
 IN_FLIGHT = Gauge("kimi_swarm_http_in_flight", "HTTP requests being served now")
+ENGINE_RUNNING = Gauge(
+    "kimi_swarm_engine_requests_running",
+    "Requests the in-process vLLM engine holds for us, from submission until they finish "
+    "or their abort has been sent",
+)
 TOKENS = Counter("kimi_swarm_tokens", "Tokens processed", ["kind"])
 KNOWN_ROUTES = frozenset(
     {

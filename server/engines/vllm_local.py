@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from server import metrics
 from server.engines import vllm_direct
 from server.engines.openai_api import Endpoint, RawResult
 from server.engines.vllm_convert import (
@@ -83,6 +84,7 @@ class VLLMEngine:
                 yield event
             return
         finished = False
+        metrics.ENGINE_RUNNING.inc()
         try:
             if isinstance(result, vllm_direct.Direct):
                 async for event in result.events():
@@ -93,10 +95,13 @@ class VLLMEngine:
                         yield event
             finished = True
         finally:
-            await result.aclose()
-            if not finished:
-                # The consumer went away: free the sequence now, not at GC time.
-                await self._client.abort(f"chatcmpl-{request.request_id}")
+            try:
+                await result.aclose()
+                if not finished:
+                    # The consumer went away: free the sequence now, not at GC time.
+                    await self._client.abort(f"chatcmpl-{request.request_id}")
+            finally:
+                metrics.ENGINE_RUNNING.dec()
 
     async def _submit(self, request: ChatRequest) -> Any:
         from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest

@@ -145,13 +145,22 @@ def test_prompt_over_context_length_is_400(client: openai.OpenAI) -> None:
     assert err.value.code == "context_length_exceeded"
 
 
-def _running_requests(smol_server: ServerProcess) -> float:
+def _gauge(smol_server: ServerProcess, name: str) -> float:
     text = httpx.get(f"{smol_server.url}/metrics", timeout=10).text
-    found = re.findall(r"^vllm:num_requests_running\{[^}]*\} ([0-9.e+]+)$", text, re.M)
+    found = re.findall(rf"^{re.escape(name)}(?:\{{[^}}]*\}})? ([0-9.e+]+)$", text, re.M)
+    assert found, f"{name} missing from /metrics"
     return sum(float(x) for x in found)
 
 
+def _until_zero(smol_server: ServerProcess, name: str) -> float:
+    deadline = time.monotonic() + 30
+    while (value := _gauge(smol_server, name)) > 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return value
+
+
 def test_client_disconnect_aborts_engine_request(smol_server: ServerProcess) -> None:
+    ours, vllms = "kimi_swarm_engine_requests_running", "vllm:num_requests_running"
     body = {
         "model": "smollm2",
         "messages": [{"role": "user", "content": "Write a very long story about the sea."}],
@@ -160,14 +169,22 @@ def test_client_disconnect_aborts_engine_request(smol_server: ServerProcess) -> 
     with httpx.stream(
         "POST", f"{smol_server.base_url}/chat/completions", json=body, timeout=60
     ) as r:
-        for n, _ in enumerate(r.iter_lines()):
-            if n > 5:
+        assert r.status_code == 200
+        # Keep this iterator referenced: a dropped `iter_lines()` generator is closed at once,
+        # and closing it closes the connection — a disconnect before the checks below (the
+        # cause of this test's old flake: it broke out of an unnamed `r.iter_lines()`).
+        lines = r.iter_lines()
+        contents = 0
+        for line in lines:
+            contents += line.startswith("data: {") and '"content"' in line
+            if contents == 3:
                 break
-        assert _running_requests(smol_server) >= 1
-    deadline = time.monotonic() + 20
-    while _running_requests(smol_server) > 0 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _running_requests(smol_server) == 0
+        assert contents == 3
+        assert _gauge(smol_server, ours) == 1
+        assert _gauge(smol_server, vllms) == 1
+    # Leaving the block closes the connection: the disconnect under test.
+    assert _until_zero(smol_server, ours) == 0
+    assert _until_zero(smol_server, vllms) == 0
 
 
 def test_request_id_echoed_and_metrics_count(smol_server: ServerProcess) -> None:
@@ -179,7 +196,8 @@ def test_request_id_echoed_and_metrics_count(smol_server: ServerProcess) -> None
     )
     assert r.status_code == 200
     assert r.headers["x-request-id"] == "req-abc123"
-    assert r.json()["id"] == "chatcmpl-req-abc123"
+    # The client's id is echoed, never reused: the completion (and engine) id is ours.
+    assert r.json()["id"].startswith("chatcmpl-") and "req-abc123" not in r.json()["id"]
     metrics = httpx.get(f"{smol_server.url}/metrics", timeout=10).text
     assert re.search(
         r'kimi_swarm_http_requests_total\{route="/v1/chat/completions",status="200"\} [1-9]',
