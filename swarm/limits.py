@@ -45,7 +45,6 @@ def default_tool_mode(info: ModelInfo) -> ToolMode:
 SMALL_MODEL_DEFAULTS: dict[str, Any] = {
     "max_orchestrator_steps": 4,
     "max_subagent_steps": 3,
-    "max_step_tokens": 384,
     "subagent_timeout_s": 30.0,
 }
 
