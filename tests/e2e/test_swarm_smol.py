@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import openai
 import pytest
@@ -71,3 +73,30 @@ def test_swarm_run_streams_its_events_in_band(client: openai.OpenAI) -> None:
     assert events[0]["type"] == "run.started" and events[-1]["type"] == "run.completed"
     assert [e["sequence_number"] for e in events] == list(range(len(events)))
     assert summary is not None and summary["run_id"] == events[0]["run_id"]
+
+
+README_QUESTION = [{"role": "user", "content": "Compare the populations of France and Spain."}]
+PROTOCOL = re.compile(r"<tool_call>|</?tool_response>|\berror:|create_subagent|assign_task")
+
+
+def test_naive_stream_on_the_real_model(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="smollm2-swarm", messages=QUESTION, stream=True, extra_body={"swarm": SWARM}
+    )
+    pieces = [chunk.choices[0].delta.content or "" for chunk in stream]  # never choices == []
+    assert sum(1 for p in pieces if p) >= 2 and not PROTOCOL.search("".join(pieces))
+
+
+async def test_openai_agents_sdk_against_the_real_server(smol_server: ServerProcess) -> None:
+    agents = pytest.importorskip("agents")
+    agents.set_tracing_disabled(True)
+    model = agents.OpenAIChatCompletionsModel(
+        model="smollm2-swarm",
+        openai_client=openai.AsyncOpenAI(
+            base_url=smol_server.base_url, api_key="unused", max_retries=0
+        ),
+    )
+    agent = agents.Agent(name="assistant", instructions="Answer briefly.", model=model)
+    result = await agents.Runner.run(agent, README_QUESTION[0]["content"])
+    assert isinstance(result.final_output, str) and result.final_output.strip()
+    assert not PROTOCOL.search(result.final_output), result.final_output
