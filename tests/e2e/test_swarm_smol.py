@@ -80,9 +80,11 @@ PROTOCOL = re.compile(r"<tool_call>|</?tool_response>|\berror:|create_subagent|a
 
 
 def test_naive_stream_on_the_real_model(client: openai.OpenAI) -> None:
+    # max_tokens bounds the answer turn only (a 135M model otherwise writes to the context end).
     stream = client.chat.completions.create(
-        model="smollm2-swarm", messages=QUESTION, stream=True, extra_body={"swarm": SWARM}
-    )
+        model="smollm2-swarm", messages=QUESTION, stream=True, max_tokens=96,
+        extra_body={"swarm": SWARM},
+    )  # fmt: skip
     pieces = [chunk.choices[0].delta.content or "" for chunk in stream]  # never choices == []
     assert sum(1 for p in pieces if p) >= 2 and not PROTOCOL.search("".join(pieces))
 
@@ -96,7 +98,10 @@ async def test_openai_agents_sdk_against_the_real_server(smol_server: ServerProc
             base_url=smol_server.base_url, api_key="unused", max_retries=0
         ),
     )
-    agent = agents.Agent(name="assistant", instructions="Answer briefly.", model=model)
+    agent = agents.Agent(
+        name="assistant", instructions="Answer briefly.", model=model,
+        model_settings=agents.ModelSettings(max_tokens=96),
+    )  # fmt: skip
     result = await agents.Runner.run(agent, README_QUESTION[0]["content"])
     assert isinstance(result.final_output, str) and result.final_output.strip()
     assert not PROTOCOL.search(result.final_output), result.final_output
