@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -15,6 +14,7 @@ from server.chat_encoder import ChunkEncoder, Collector, CompletionMeta, encode
 from server.context import AppContext
 from server.convert import parse_body, to_chat_request
 from server.errors import ApiError, to_api_error
+from server.passthrough import until_disconnect
 from server.sse import DONE, HEARTBEAT, SSE_HEADERS
 from swarm.engine import Usage
 from swarm.events import SwarmEvent
@@ -109,7 +109,7 @@ async def _respond_whole(
 ) -> Response:
     collector = Collector(meta)
     try:
-        await _until_disconnect(request, _collect(outputs, first, collector))
+        await until_disconnect(request, _collect(outputs, first, collector))
     finally:
         await outputs.aclose()
     _count_tokens(collector.usage_total)
@@ -124,30 +124,6 @@ async def _collect(
     dispatch(first, collector)
     async for item in outputs:
         dispatch(item, collector)
-
-
-async def _until_disconnect(request: Request, work: Any) -> None:
-    """Await `work`, cancelling it if the client disconnects first (the body is already read)."""
-
-    async def disconnected() -> None:
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-
-    work_task = asyncio.ensure_future(work)
-    watch = asyncio.ensure_future(disconnected())
-    try:
-        await asyncio.wait({work_task, watch}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (work_task, watch):
-            task.cancel()
-        await asyncio.gather(work_task, watch, return_exceptions=True)
-    if not work_task.cancelled() and work_task.exception() is None:
-        return
-    if work_task.cancelled():
-        raise ApiError(499, "client closed the request", code="client_closed")
-    exc = work_task.exception()
-    assert exc is not None
-    raise exc
 
 
 def _count_tokens(usage: Usage) -> None:
