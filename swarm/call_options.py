@@ -47,6 +47,7 @@ def call_options(
     temperature: float | None = None,
     top_p: float | None = None,
     max_step_tokens: int | None = None,
+    answer_max_tokens: int | None = None,
 ) -> CallOptions:
     """Split a client's request into internal-call and answer-turn options (400 on `n>1`)."""
     if client.sampling.n != 1:
@@ -57,6 +58,8 @@ def call_options(
         )
     internal = Sampling(temperature=temperature, top_p=top_p, max_tokens=max_step_tokens)
     answer = replace(client.sampling, n=1)
+    if answer.max_tokens is None:  # the client's limit, else the swarm's (None: the context)
+        answer.max_tokens = answer_max_tokens
     if answer.temperature is None:
         answer.temperature = temperature
     if answer.top_p is None:

@@ -41,11 +41,15 @@ def default_tool_mode(info: ModelInfo) -> ToolMode:
 
 # Defaults for small models (those `default_tool_mode` puts in required mode), used where the
 # operator kept the library default: a 135M model's swarm is one definition, one fan-out of
-# short tasks and an answer; longer loops only repeat its mistakes.
+# short tasks and an answer; longer loops only repeat its mistakes. Its tool-call JSON is
+# bounded by the schemas (protocol_tools.BRIEF_*) to fit `max_step_tokens`; its answer turn,
+# when the client sets no `max_tokens`, stops at `answer_max_tokens` instead of the context end.
 SMALL_MODEL_DEFAULTS: dict[str, Any] = {
     "max_orchestrator_steps": 4,
     "max_subagent_steps": 3,
     "subagent_timeout_s": 30.0,
+    "max_step_tokens": 320,
+    "answer_max_tokens": 256,
 }
 
 
@@ -82,6 +86,8 @@ class SwarmLimits:
     temperature: float | None = None
     top_p: float | None = None
     max_step_tokens: int | None = None
+    # The answer turn's max_tokens when the client sets none (None: up to the context).
+    answer_max_tokens: int | None = None
     # A SQLite file, ':memory:', or a postgresql:// URL shared by replicas.
     store_path: str = "~/.cache/kimi-swarm/runs.sqlite3"
     retention_runs: int = 1000
@@ -100,7 +106,7 @@ class SwarmLimits:
         if self.engine_retries < 0 or self.engine_retry_backoff_s < 0:
             raise ValueError("engine_retries and engine_retry_backoff_s must be >= 0")
         _check_positive("lease_s", self.lease_s, ValueError)
-        for name in ("token_budget", "timeout_s", "subagent_timeout_s", "max_step_tokens"):
+        for name in (*_OPTIONAL_CAPS, "answer_max_tokens"):
             value = getattr(self, name)
             if value is not None:
                 _check_positive(name, value, ValueError)
@@ -125,6 +131,7 @@ class SwarmOptions:
     temperature: float | None = None
     top_p: float | None = None
     max_step_tokens: int | None = None
+    answer_max_tokens: int | None = None
     # Resume this run (otherwise detected from the client's tool-result ids).
     run_id: str | None = None
     answer_grace_s: float = 30.0

@@ -53,9 +53,14 @@ def _function(name: str, description: str, props: Json, required: list[str], str
 MEDIA_REF_PATTERN = r"^(image|video):[0-9]+(@[0-9:.]*-[0-9:.]*)?$"
 
 
-# Longest system prompt / task a small model (required mode) may write: constrained decoding
-# closes the string there, so the call's JSON ends within the swarm's per-step token limit.
-BRIEF_CHARS = 400
+# Bounds a small model (required mode) writes under: constrained decoding closes each string,
+# list and name there, so every call's JSON ends within the small-model step limit
+# (`SMALL_MODEL_DEFAULTS["max_step_tokens"]`). Without them a 135M model loops inside a string
+# or repeats list items until the run's deadline (one `create_subagent` call ran 1,081 tokens).
+# Patterns, not maxLength (see _brief); xgrammar's cached compile of a `{0,n}` pattern fails
+# above n = 128 (an internal check), so no bound here may exceed that.
+BRIEF_CHARS = 128
+BRIEF_NAME_CHARS = 32
 
 
 def create_subagent_schema(
@@ -64,11 +69,16 @@ def create_subagent_schema(
     tools: Json = {"type": "array", "items": {"type": "string"}}
     if tool_names:
         tools["items"] = {"type": "string", "enum": sorted(tool_names)}
+        if strict:
+            tools["maxItems"] = len(tool_names)
+    name: Json = {
+        "type": "string",
+        "description": "Unique name for its role (not a tool name), letters/digits/_.- only.",
+    }
+    if strict:  # the pattern parse_create checks, so a constrained name is always valid
+        name["pattern"] = f"^[A-Za-z0-9_.-]{{1,{BRIEF_NAME_CHARS if brief else 64}}}$"
     props = {
-        "name": {
-            "type": "string",
-            "description": "Unique name for its role (not a tool name), letters/digits/_.- only.",
-        },
+        "name": name,
         "system_prompt": _brief(
             {"type": "string", "description": "The sub-agent's persona and rules."}, brief
         ),
@@ -78,8 +88,12 @@ def create_subagent_schema(
     return _function(CREATE_SUBAGENT, desc, props, ["name", "system_prompt"], strict)
 
 
-def _brief(prop: Json, brief: bool) -> Json:
-    return {**prop, "maxLength": BRIEF_CHARS} if brief else prop
+def _brief(prop: Json, brief: bool, chars: int = BRIEF_CHARS) -> Json:
+    """Bound a string by a pattern, not `maxLength`: xgrammar expands `maxLength` into one
+    grammar state per character (2.2 s to compile at 200 on 2 cores, per distinct schema),
+    a pattern costs a fraction of that. No quote, backslash or control character: the
+    JSON text is the value itself, so the bound counts what the model writes."""
+    return {**prop, "pattern": f'^[^"\\\\\\x00-\\x1f]{{0,{chars}}}$'} if brief else prop
 
 
 def assign_task_schema(
@@ -111,13 +125,14 @@ def assign_task_schema(
     return _function(ASSIGN_TASK, desc, props, ["agent", "task"], strict)
 
 
-def final_answer_schema(*, strict: bool, answer: bool = True) -> Json:
+def final_answer_schema(*, strict: bool, answer: bool = True, brief: bool = False) -> Json:
     """A sub-agent's answer (`answer=True`); the orchestrator's takes no arguments: it ends the
     delegation, and the answer turn that follows writes the client's answer as it streams."""
     if not answer:
         desc = "Call when the results suffice; you then write the final answer for the user."
         return _function(FINAL_ANSWER, desc, {}, [], strict)
-    props = {"answer": {"type": "string", "description": "The complete final answer."}}
+    text: Json = {"type": "string", "description": "The complete final answer."}
+    props = {"answer": _brief(text, brief)}
     return _function(FINAL_ANSWER, "Finish with your final answer.", props, ["answer"], strict)
 
 

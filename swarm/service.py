@@ -207,6 +207,7 @@ class SwarmService:
                 temperature=options.temperature,
                 top_p=options.top_p,
                 max_step_tokens=options.max_step_tokens,
+                answer_max_tokens=options.answer_max_tokens,
             ),
             media=media_parts(request.messages),
             messages=request.messages,

@@ -126,7 +126,7 @@ def _request(run: Run, agent: AgentSpec, messages: list[Json], last: bool) -> Ch
     tools = list(run.schemas_for(agent))
     if not run.required_mode:
         return ChatRequest(messages=list(messages), tools=tools, tool_choice="auto")
-    tools.append(final_answer_schema(strict=run.strict))
+    tools.append(final_answer_schema(strict=run.strict, brief=True))
     return ChatRequest(messages=list(messages), tools=tools, tool_choice="required")
 
 

@@ -263,11 +263,20 @@ def use_embedded_default(args: Namespace) -> None:
     args.tool_call_parser = args.tool_call_parser or default_model.TOOL_PARSER
     args.enable_auto_tool_choice = True
     args.max_model_len = args.max_model_len or default_model.MAX_MODEL_LEN
+    if args.dtype == "auto" and _cpu_only() and not default_model.cpu_has_native_bf16():
+        log.info("CPU without native bfloat16: serving the embedded model in float32 (--dtype)")
+        args.dtype = "float32"
     # The sampling defaults SmolLM2's authors recommend; requests and the flag still override.
     args.override_generation_config = {
         **default_model.SAMPLING_DEFAULTS,
         **(args.override_generation_config or {}),
     }
+
+
+def _cpu_only() -> bool:
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cpu())
 
 
 def apply_cpu_defaults(args: Namespace) -> None:

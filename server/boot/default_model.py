@@ -25,6 +25,18 @@ MAX_MODEL_LEN = 4096
 SAMPLING_DEFAULTS = {"temperature": 0.2, "top_p": 0.9}
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX). Without it (AVX2-only
+    machines) vLLM's CPU kernels emulate bf16: prefill ran at ~30 tokens/s on a 2-core AVX2
+    machine, float32 at ~125."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return True  # unknown: keep the model's own dtype
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def cache_root() -> Path:
     base = os.environ.get("KIMI_SWARM_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kimi-swarm"

@@ -64,6 +64,8 @@ _LIMITS: list[tuple[str, str, Callable[[str], object], str]] = [
     ("top-p", "top_p", float, "top_p of internal model calls; unset = the model's default"),
     ("max-step-tokens", "max_step_tokens", int,
      "completion tokens per internal model call; unset = up to the context"),
+    ("answer-max-tokens", "answer_max_tokens", int,
+     "max_tokens of the answer turn when the client sets none; unset = up to the context"),
     ("engine-retries", "engine_retries", int,
      "retries of a transient engine error (connect, timeout, 429/5xx, cut stream) per step"),
     ("engine-retry-backoff-s", "engine_retry_backoff_s", float,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from swarm.engine import ChatRequest, Sampling
+from swarm.limits import SMALL_MODEL_DEFAULTS
 from tests.fakes.scripted_engine import call, say
 from tests.swarm.conftest import make_harness
 
@@ -34,14 +38,38 @@ async def test_required_mode_walks_create_assign_then_final_answer() -> None:
     assert assign["function"]["parameters"]["properties"]["agent"]["enum"] == ["w"]
     # A small model's free text is bounded, so the call's JSON closes within a step's tokens.
     create = reqs[0].tools[0]["function"]["parameters"]["properties"]  # type: ignore[index]
-    assert (
-        create["system_prompt"]["maxLength"]
-        == assign["function"]["parameters"]["properties"]["task"]["maxLength"]
-    )
+    bounded = re.compile(create["system_prompt"]["pattern"])
+    assert bounded.match("x" * 128) and not bounded.match("x" * 129)
+    assert not bounded.match('say "hi"') and not bounded.match("two\nlines")
+    assert assign["function"]["parameters"]["properties"]["task"]["pattern"] == bounded.pattern
+    named = re.compile(create["name"]["pattern"])
+    assert named.match("population_FR-1.2") and not named.match("a b") and not named.match("")
+    assert create["tools"]["maxItems"] == len(create["tools"]["items"]["enum"])
+    # Small-model step and answer limits where neither the operator nor the client set one.
+    assert {r.sampling.max_tokens for r in reqs[:3]} == {SMALL_MODEL_DEFAULTS["max_step_tokens"]}
+    assert reqs[3].sampling.max_tokens == SMALL_MODEL_DEFAULTS["answer_max_tokens"]
     w = h.engine.requests_for("w")
     assert w[0].tool_choice == "required"
     assert {t["function"]["name"] for t in w[0].tools or []} == {"add", "final_answer"}
     assert all(t["function"].get("strict") for t in w[0].tools or [])
+
+
+async def test_small_model_answer_turn_keeps_the_clients_max_tokens() -> None:
+    orchestrator = [
+        call("create_subagent", {"name": "w", "system_prompt": "p"}),
+        call("assign_task", {"agent": "w", "task": "t"}),
+        call("final_answer"),
+        say("Done."),
+    ]
+    h = make_harness({"orchestrator": orchestrator}, model="smollm2")
+    request = ChatRequest(
+        messages=[{"role": "user", "content": "q"}], sampling=Sampling(max_tokens=7)
+    )
+    async for _ in h.service.run(request, h.opts()):
+        pass
+    reqs = h.engine.requests_for("orchestrator")
+    assert reqs[-1].tools is None and reqs[-1].sampling.max_tokens == 7
+    assert reqs[0].sampling.max_tokens == SMALL_MODEL_DEFAULTS["max_step_tokens"]
 
 
 async def test_required_mode_last_step_answers_in_plain_text() -> None:
