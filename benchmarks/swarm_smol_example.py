@@ -3,8 +3,10 @@
 One `kimi-swarm serve` with no --model (the embedded default), on 127.0.0.1. Measured:
 - the README example as written (non-streamed), RUNS times: wall time each;
 - the same request streamed with `include_swarm_events`: time from the end of the last
-  stage (the `task.completed` event of the last task received) to the first answer token,
-  and from the request to the first answer token;
+  stage (the `task.completed` event of the last task received) to the first answer token
+  (the orchestrator's closing decision plus the answer turn's first step), from the start of
+  the answer turn (the orchestrator's last `agent.step` before the answer) to the first answer
+  token, and from the request to the first answer token;
 - the anchor: the same question as plain chat (`smollm2`, streamed), in the same run.
 Each answer is checked for protocol text (`<tool_call>`, `<tool_response>`, `error:`).
 Last line: JSON with the figures and ratio = swarm wall time / plain chat wall time.
@@ -46,11 +48,14 @@ def _streamed(client: openai.OpenAI, model: str, extra: dict[str, object]) -> di
     stream = client.chat.completions.create(
         model=model, messages=QUESTION, stream=True, extra_body=extra
     )
-    last_stage = first_token = None
+    last_stage = last_decision = first_token = None
     for chunk in stream:
         swarm = (chunk.model_extra or {}).get("swarm") or {}
         if swarm.get("type") == "task.completed":
             last_stage = time.perf_counter()
+        decision = swarm.get("type") == "agent.step" and swarm.get("agent") == "orchestrator"
+        if decision and first_token is None:
+            last_decision = time.perf_counter()
         if first_token is None and chunk.choices and chunk.choices[0].delta.content:
             first_token = time.perf_counter()
     end = time.perf_counter()
@@ -58,11 +63,17 @@ def _streamed(client: openai.OpenAI, model: str, extra: dict[str, object]) -> di
     out = {"wall_s": end - t0, "first_token_s": first_token - t0}
     if last_stage is not None:
         out["after_last_stage_s"] = first_token - last_stage
+    if last_decision is not None:
+        out["after_answer_turn_start_s"] = first_token - last_decision
     return out
 
 
 def main() -> None:
-    server = start_server(["--max-num-seqs", "16", "--disable-uvicorn-access-log"])
+    # No fetch_url: the 135M model's sub-agents would look up made-up hosts (no traffic, not even
+    # DNS, leaves 127.0.0.1).
+    server = start_server(
+        ["--max-num-seqs", "16", "--disable-uvicorn-access-log", "--disable-tool", "fetch_url"]
+    )
     try:
         client = openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0)
         _streamed(client, "smollm2", {})  # warm-up
@@ -79,6 +90,7 @@ def main() -> None:
     finally:
         server.stop()
     after = [s["after_last_stage_s"] for s in streamed if "after_last_stage_s" in s]
+    turn = [s["after_answer_turn_start_s"] for s in streamed if "after_answer_turn_start_s" in s]
     result = {
         "runs": RUNS,
         "swarm_wall_s_median": round(statistics.median(walls), 2),
@@ -89,6 +101,10 @@ def main() -> None:
         "first_token_after_last_stage_s_median": round(statistics.median(after), 3)
         if after
         else None,
+        "first_token_after_answer_turn_start_s_median": round(statistics.median(turn), 3)
+        if turn
+        else None,
+        "streamed_wall_s_median": round(statistics.median(s["wall_s"] for s in streamed), 2),
         "statuses": [r["status"] for r in records],
         "critical_steps": [r["critical_steps"] for r in records],
         "answers_with_protocol_text": leaks,

@@ -15,7 +15,10 @@ from tests.servers import ServerProcess, start_server
 def smol_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`kimi-swarm serve` with no --model: the embedded SmolLM2 as `smollm2` (+ `smollm2-swarm`)."""
     store = tmp_path_factory.mktemp("runs") / "runs.sqlite3"
-    server = start_server(["--max-num-seqs", "16", "--swarm-store", str(store)])
+    # No fetch_url: a sub-agent of the 135M model would look up made-up hosts (tests send no
+    # traffic, not even DNS, beyond 127.0.0.1).
+    args = ["--max-num-seqs", "16", "--swarm-store", str(store), "--disable-tool", "fetch_url"]
+    server = start_server(args)
     yield server
     server.stop()
 

@@ -79,6 +79,23 @@ README_QUESTION = [{"role": "user", "content": "Compare the populations of Franc
 PROTOCOL = re.compile(r"<tool_call>|</?tool_response>|\berror:|create_subagent|assign_task")
 
 
+def test_readme_example_ends_cleanly_on_the_embedded_model(client: openai.OpenAI) -> None:
+    # The README's request as written: no max_tokens (the small-model answer limit applies).
+    r = client.chat.completions.create(
+        model="smollm2-swarm",
+        messages=README_QUESTION,
+        extra_body={"swarm": {"max_subagents": 8, "max_concurrent": 4, "timeout_s": 120}},
+    )
+    answer = r.choices[0].message.content or ""
+    swarm = (r.model_extra or {})["swarm"]
+    assert swarm["status"] == "completed", swarm
+    assert answer.strip() and not PROTOCOL.search(answer), answer
+    assert r.choices[0].finish_reason in ("stop", "length")
+    names = [a["name"] for a in swarm["agents"]]
+    assert names[0] == "orchestrator" and len(names) >= 2  # at least one sub-agent task ran
+    assert not {"create_subagent", "assign_task", "final_answer"} & set(names)
+
+
 def test_naive_stream_on_the_real_model(client: openai.OpenAI) -> None:
     # max_tokens bounds the answer turn only (a 135M model otherwise writes to the context end).
     stream = client.chat.completions.create(
