@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from swarm import metrics
 
@@ -28,14 +26,9 @@ class FairGate:
     def waiting(self) -> int:
         return sum(len(q) for q in self._waiting.values())
 
-    @asynccontextmanager
-    async def slot(self, owner: str) -> AsyncIterator[None]:
+    def slot(self, owner: str) -> _Slot:
         """Hold one engine-call slot for the body; queue (fairly, by `owner`) while full."""
-        await self._acquire(owner)
-        try:
-            yield
-        finally:
-            self._release()
+        return _Slot(self, owner)
 
     async def _acquire(self, owner: str) -> None:
         if self.busy < self.capacity and not self._waiting:
@@ -74,3 +67,20 @@ class FairGate:
                 ticket.set_result(None)  # the slot moves over; `busy` is unchanged
                 return
         self.busy -= 1
+
+
+class _Slot:
+    """`FairGate.slot`: a plain context manager (every engine call enters one; a generator-based
+    one cost more than the rest of the call's bookkeeping)."""
+
+    __slots__ = ("_gate", "_owner")
+
+    def __init__(self, gate: FairGate, owner: str) -> None:
+        self._gate = gate
+        self._owner = owner
+
+    async def __aenter__(self) -> None:
+        await self._gate._acquire(self._owner)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._gate._release()

@@ -98,15 +98,23 @@ class Ledger:
     def total_steps(self) -> int:
         return sum(a.steps for a in self.agents.values())
 
+    @property
+    def total_tokens(self) -> int:
+        """Tokens of every agent (what the budget checks before each step; no copy)."""
+        return self._sum().total_tokens
+
     def usage(self) -> Usage:
         """Total usage of every agent (a copy)."""
+        t = self._sum()
+        return Usage(t.prompt_tokens, t.completion_tokens, t.reasoning_tokens)
+
+    def _sum(self) -> Usage:
         if self._counted != len(self.agents):
             total = Usage()
             for a in self.agents.values():
                 total += a.usage
             self._total, self._counted = total, len(self.agents)
-        t = self._total
-        return Usage(t.prompt_tokens, t.completion_tokens, t.reasoning_tokens)
+        return self._total
 
     def to_dict(self) -> Json:
         return {"agents": {k: a.to_dict() for k, a in self.agents.items()}, "stages": self.stages}

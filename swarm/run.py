@@ -82,7 +82,7 @@ class Run:
     def budget_reason(self) -> str | None:
         """Why no further model call may start, or None."""
         budget = self.options.token_budget
-        if budget is not None and self.ledger.usage().total_tokens >= budget:
+        if budget is not None and self.ledger.total_tokens >= budget:
             return f"token budget of {budget} exhausted"
         if self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline:
             return f"wall-clock limit of {self.options.timeout_s:g} s reached"
@@ -155,7 +155,7 @@ class Run:
         budget = self.options.token_budget
         if budget is None:
             return sampling
-        left = max(1, budget - self.ledger.usage().total_tokens)
+        left = max(1, budget - self.ledger.total_tokens)
         # A cap beyond the context length changes nothing, and some servers refuse one.
         if left >= (self.engine.info.max_model_len or UNCAPPED_FROM):
             return sampling

@@ -51,7 +51,9 @@ class Turn:
         """Give calls the engine left without an id one: Kimi's `functions.{name}:{idx}`
         (idx counts the conversation's tool calls, as Kimi's tool parser expects), else
         `call_{i}`."""
-        base = sum(len(m.get("tool_calls") or []) for m in history)
+        if all(call.id for call in self.calls):
+            return  # the usual case: no need to count the history's calls
+        base = sum(len(m.get("tool_calls") or []) for m in history) if kimi else 0
         for i, call in enumerate(self.calls):
             if not call.id:
                 call.id = f"functions.{call.name}:{base + i}" if kimi else f"call_{i}"
