@@ -46,7 +46,7 @@ MODES = {  # name: (stream, max_tokens)
 }
 # Shared by both servers; neither writes an access line per request.
 ENGINE_FLAGS = [
-    "--max-model-len", "4096", "--max-num-seqs", "16", "--enforce-eager",
+    "--max-model-len", "4096", "--max-num-seqs", "16", "--enforce-eager", "--dtype", "float32",
     "--disable-uvicorn-access-log",
 ]  # fmt: skip
 

@@ -7,7 +7,9 @@ One `kimi-swarm serve` with no --model (the embedded default), on 127.0.0.1. Mea
   (the orchestrator's closing decision plus the answer turn's first step), from the start of
   the answer turn (the orchestrator's last `agent.step` before the answer) to the first answer
   token, and from the request to the first answer token;
-- the anchor: the same question as plain chat (`smollm2`, streamed), in the same run.
+- the anchor: the same question as plain chat (`smollm2`, streamed, `max_tokens` 256 like the
+  swarm's small-model answer turn: unbounded, the 135M model can write to the context end),
+  in the same run.
 Each answer is checked for protocol text (`<tool_call>`, `<tool_response>`, `error:`).
 Last line: JSON with the figures and ratio = swarm wall time / plain chat wall time.
 """
@@ -31,6 +33,7 @@ from tests.servers import start_server
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 QUESTION = [{"role": "user", "content": "Compare the populations of France and Spain."}]
 README_SWARM = {"max_subagents": 8, "max_concurrent": 4, "timeout_s": 120}
+ANCHOR_MAX_TOKENS = 256
 PROTOCOL = re.compile(r"<tool_call>|</?tool_response>|\berror:|create_subagent|assign_task")
 
 
@@ -47,7 +50,7 @@ def _streamed(client: openai.OpenAI, model: str, extra: dict[str, object]) -> di
     t0 = time.perf_counter()
     stream = client.chat.completions.create(
         model=model, messages=QUESTION, stream=True, extra_body=extra
-    )
+    )  # max_tokens in extra_body reaches the body like the keyword argument
     last_stage = last_decision = first_token = None
     for chunk in stream:
         swarm = (chunk.model_extra or {}).get("swarm") or {}
@@ -76,8 +79,11 @@ def main() -> None:
     )
     try:
         client = openai.OpenAI(base_url=server.base_url, api_key="unused", max_retries=0)
-        _streamed(client, "smollm2", {})  # warm-up
-        anchor = statistics.median(_streamed(client, "smollm2", {})["wall_s"] for _ in range(RUNS))
+        plain = {"max_tokens": ANCHOR_MAX_TOKENS}
+        _streamed(client, "smollm2", plain)  # warm-up
+        anchor = statistics.median(
+            _streamed(client, "smollm2", plain)["wall_s"] for _ in range(RUNS)
+        )
         walls, leaks, records = [], 0, []
         for i in range(RUNS):
             wall, answer, swarm = _readme_example(client)
