@@ -88,12 +88,12 @@ def create_subagent_schema(
     return _function(CREATE_SUBAGENT, desc, props, ["name", "system_prompt"], strict)
 
 
-def _brief(prop: Json, brief: bool, chars: int = BRIEF_CHARS) -> Json:
+def _brief(prop: Json, brief: bool) -> Json:
     """Bound a string by a pattern, not `maxLength`: xgrammar expands `maxLength` into one
     grammar state per character (2.2 s to compile at 200 on 2 cores, per distinct schema),
     a pattern costs a fraction of that. No quote, backslash or control character: the
     JSON text is the value itself, so the bound counts what the model writes."""
-    return {**prop, "pattern": f'^[^"\\\\\\x00-\\x1f]{{0,{chars}}}$'} if brief else prop
+    return {**prop, "pattern": f'^[^"\\\\\\x00-\\x1f]{{0,{BRIEF_CHARS}}}$'} if brief else prop
 
 
 def assign_task_schema(

@@ -281,9 +281,7 @@ def _cpu_only() -> bool:
 
 def apply_cpu_defaults(args: Namespace) -> None:
     """On a CPU-only vLLM: eager mode, all cores, a small KV cache unless told otherwise."""
-    from vllm.platforms import current_platform
-
-    if not current_platform.is_cpu():
+    if not _cpu_only():
         return
     args.enforce_eager = True
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
