@@ -26,6 +26,11 @@ async def fan_out(run: Run, tasks: list[tuple[str, TaskSpec]]) -> list[TaskResul
     async with asyncio.TaskGroup() as tg:
         for i, (task_id, spec) in enumerate(tasks):
             tg.create_task(_slot(run, results, i, task_id, spec))
+    if run.store is not None:  # the stage's results are durable before the orchestrator goes on
+        try:
+            await run.store.flush()
+        except Exception:  # the run goes on; a resume would re-run what was not kept
+            log.exception("could not keep the results of a stage of %s", run.run_id)
     return [r for r in results if r is not None]
 
 
@@ -33,13 +38,15 @@ async def _slot(
     run: Run, results: list[TaskResult | None], i: int, task_id: str, spec: TaskSpec
 ) -> None:
     log_context.bind(agent=spec.agent, task=task_id)  # this slot is the task's own
-    metrics.QUEUE_DEPTH.inc()
-    queued = True
+    queued = run.semaphore.locked()  # counted as queued only while it really waits
+    if queued:
+        metrics.QUEUE_DEPTH.inc()
     result = TaskResult(task_id, spec.agent, TaskStatus.CANCELLED, reason="run cancelled")
     try:
         async with run.semaphore:
-            metrics.QUEUE_DEPTH.dec()
-            queued = False
+            if queued:
+                metrics.QUEUE_DEPTH.dec()
+                queued = False
             metrics.ACTIVE_SUBAGENTS.inc()
             metrics.SUBAGENTS_SPAWNED.inc()
             run.log.emit(EventType.TASK_STARTED, agent=spec.agent, task=task_id)
@@ -47,7 +54,7 @@ async def _slot(
                 with run.trace.agent(task_id, spec.agent, spec.task) as span:
                     result = await _bounded(run, task_id, spec)
                     span.finish(str(result.status), result.reason, _usage(run, task_id))
-                await _keep(run, result)
+                _keep(run, result)
             finally:
                 metrics.ACTIVE_SUBAGENTS.dec()
     finally:
@@ -96,8 +103,12 @@ def _cut(run: Run, task_id: str, spec: TaskSpec, status: TaskStatus, why: str) -
     return TaskResult(task_id, spec.agent, status, "", stats.steps if stats else 0, why)
 
 
-async def _keep(run: Run, result: TaskResult) -> None:
-    """Make a finished task's result durable before anyone hears it finished (resume skips it)."""
+def _keep(run: Run, result: TaskResult) -> None:
+    """Queue a finished task's result for the store (a resumed stage skips it). The writer
+    commits in queue order, so it is stored no later than the task's `task.completed` event
+    that follows: a follower never hears of a task whose result a resume could not find.
+    Not awaited per task (a round trip to the writer thread per task cost more than the
+    task's own accounting); `fan_out` awaits the stage's writes once."""
     if run.store is None:
         return
     stats = run.ledger.agents.get(result.task_id)
@@ -107,7 +118,7 @@ async def _keep(run: Run, result: TaskResult) -> None:
         "usage": [usage.prompt_tokens, usage.completion_tokens],
     }
     try:
-        await asyncio.wrap_future(run.store.put_result(run.run_id, result.task_id, body))
+        run.store.put_result(run.run_id, result.task_id, body)
     except Exception:  # the run goes on; a resume would re-run this task
         log.exception("could not keep the result of task %s of %s", result.task_id, run.run_id)
 

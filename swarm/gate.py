@@ -30,9 +30,17 @@ class FairGate:
         """Hold one engine-call slot for the body; queue (fairly, by `owner`) while full."""
         return _Slot(self, owner)
 
-    async def _acquire(self, owner: str) -> None:
+    def take(self) -> bool:
+        """Take a free slot at once if there is one and nobody queues (the hot path: no await);
+        False: call `acquire`. Either way, `release` gives it back."""
         if self.busy < self.capacity and not self._waiting:
             self.busy += 1
+            return True
+        return False
+
+    async def acquire(self, owner: str) -> None:
+        """Wait (fairly, by `owner`) for a slot."""
+        if self.take():
             return
         ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(owner, deque()).append(ticket)
@@ -41,7 +49,7 @@ class FairGate:
             await ticket
         except asyncio.CancelledError:
             if ticket.done() and not ticket.cancelled():
-                self._release()  # handed a slot just as we were cancelled: pass it on
+                self.release()  # handed a slot just as we were cancelled: pass it on
             else:
                 self._forget(owner, ticket)
             raise
@@ -55,7 +63,7 @@ class FairGate:
             if not queue:
                 del self._waiting[owner]
 
-    def _release(self) -> None:
+    def release(self) -> None:
         """Hand the slot to the next run in the rotation, or free it."""
         while self._waiting:
             owner = next(iter(self._waiting))
@@ -80,7 +88,7 @@ class _Slot:
         self._owner = owner
 
     async def __aenter__(self) -> None:
-        await self._gate._acquire(self._owner)
+        await self._gate.acquire(self._owner)
 
     async def __aexit__(self, *exc: object) -> None:
-        self._gate._release()
+        self._gate.release()

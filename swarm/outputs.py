@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar, assert_never
@@ -60,10 +61,15 @@ class _End:
 
 
 class OutputStream(Generic[T]):
-    """Outputs of `produce(emit)`, run in its own task; `emit` never blocks (unbounded queue)."""
+    """Outputs of `produce(emit)`, run in its own task; `emit` never blocks.
+
+    The channel is a deque plus one waiter future: a swarm emits several outputs per model
+    step, and an `asyncio.Queue` (its bookkeeping and a wake-up per item) cost more per output
+    than the rest of the step's accounting. One reader, one producer task."""
 
     def __init__(self, produce: Callable[[Emit[T]], Awaitable[None]], *, name: str = "") -> None:
-        self._queue: asyncio.Queue[T | _End] = asyncio.Queue()
+        self._items: deque[T | _End] = deque()
+        self._waiter: asyncio.Future[None] | None = None
         self._ended = False
         self._task = asyncio.create_task(self._run(produce), name=name or None)
 
@@ -82,24 +88,33 @@ class OutputStream(Generic[T]):
 
         return cls(produce, name=name)
 
+    def _put(self, item: T | _End) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
     async def _run(self, produce: Callable[[Emit[T]], Awaitable[None]]) -> None:
         error: BaseException | None = None
         try:
-            await produce(self._queue.put_nowait)
+            await produce(self._put)
         except Exception as exc:  # re-raised in the consumer by get()
             error = exc
         finally:
-            self._queue.put_nowait(_End(error))
+            self._put(_End(error))
 
     async def get(self, idle_s: float | None = None) -> T:
         """Next output; `StopAsyncIteration` at the end, `TimeoutError` when idle, or the error."""
         if self._ended:
             raise StopAsyncIteration
-        try:
-            item = self._queue.get_nowait()  # the hot path: no timer, no extra task
-        except asyncio.QueueEmpty:
-            async with asyncio.timeout(idle_s):
-                item = await self._queue.get()
+        if not self._items:  # the hot path skips this: no future, no timer
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(idle_s):
+                    await self._waiter
+            finally:
+                self._waiter = None
+        item = self._items.popleft()
         if isinstance(item, _End):
             self._ended = True
             if item.error is not None:

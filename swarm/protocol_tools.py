@@ -8,11 +8,11 @@ whose message tells the model how to fix its call.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from swarm import codec
 from swarm.errors import ModelBehaviourError
 from tools.base import Json
 
@@ -138,10 +138,10 @@ def final_answer_schema(*, strict: bool, answer: bool = True, brief: bool = Fals
 
 def load_arguments(raw: str) -> Json:
     try:
-        args = json.loads(raw or "{}")
-    except json.JSONDecodeError as exc:
+        args = codec.loads(raw or "{}")
+    except codec.DecodeError as exc:
         raise ModelBehaviourError(
-            f"arguments are not valid JSON ({exc.msg}); resend a JSON object"
+            f"arguments are not valid JSON ({exc}); resend a JSON object"
         ) from exc
     if not isinstance(args, dict):
         raise ModelBehaviourError("arguments must be a JSON object")

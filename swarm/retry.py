@@ -40,22 +40,28 @@ async def with_retries(
     *,
     what: str,
     deadline: float | None = None,
+    failed: BaseException | None = None,
 ) -> T:
     """`call()`, again after each transient failure, until it succeeds or retries run out.
 
     A retry that could not start before `deadline` (event-loop time) is not attempted.
+    `failed`: the first attempt was made by the caller and failed so (the hot path tries once
+    without this machinery).
     """
     loop = asyncio.get_running_loop()
-    for attempt in range(policy.retries + 1):
-        try:
-            return await call()
-        except TRANSIENT as exc:
-            wait = policy.delay(attempt)
-            late = deadline is not None and loop.time() + wait >= deadline
-            if attempt == policy.retries or late:
-                raise
-            metrics.ENGINE_RETRIES.inc()
-            log.warning("%s: %s: %s; retry %d in %.2f s", what, type(exc).__name__, exc,
-                        attempt + 1, wait)  # fmt: skip
-            await asyncio.sleep(wait)
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+    attempt = 0
+    while True:
+        if failed is None:
+            try:
+                return await call()
+            except TRANSIENT as exc:
+                failed = exc
+        wait = policy.delay(attempt)
+        late = deadline is not None and loop.time() + wait >= deadline
+        if attempt == policy.retries or late:
+            raise failed
+        metrics.ENGINE_RETRIES.inc()
+        log.warning("%s: %s: %s; retry %d in %.2f s", what, type(failed).__name__, failed,
+                    attempt + 1, wait)  # fmt: skip
+        await asyncio.sleep(wait)
+        attempt, failed = attempt + 1, None

@@ -127,12 +127,16 @@ class Run:
         self.calls.apply(request, answer=answer)
         request.sampling = self._capped(request.sampling)
         with self.trace.chat(key, request) as span:
-            turn = await with_retries(
-                lambda: self._call(request, forward),
-                self.retry,
-                what=request.request_id,
-                deadline=self.deadline,
-            )
+            try:  # the first attempt inline: no retry machinery unless it fails
+                turn = await self._call(request, forward)
+            except TRANSIENT as exc:
+                turn = await with_retries(
+                    lambda: self._call(request, forward),
+                    self.retry,
+                    what=request.request_id,
+                    deadline=self.deadline,
+                    failed=exc,
+                )
             turn.name_calls(request.messages, kimi=self.kimi)
             span.turn(turn)
         self.ledger.record_step(key, turn.usage)
@@ -167,16 +171,24 @@ class Run:
         return dataclasses.replace(sampling, max_tokens=left)
 
     async def _call(self, request: ChatRequest, forward: Forward | None) -> Turn:
-        if self.gate is None:
-            return await _collect_once(self.engine, request, forward)
-        async with self.gate.slot(self.run_id):
-            return await _collect_once(self.engine, request, forward)
+        gate = self.gate
+        if gate is None:
+            return await self._collect(request, forward)
+        if not gate.take():  # full: queue fairly for a slot
+            await gate.acquire(self.run_id)
+        try:
+            return await self._collect(request, forward)
+        finally:
+            gate.release()
+
+    def _collect(self, request: ChatRequest, forward: Forward | None) -> Awaitable[Turn]:
+        if forward is None:  # internal calls: nothing reaches the client until the turn ends
+            return collect(self.engine, request)
+        return _collect_forwarding(self.engine, request, forward)
 
 
-async def _collect_once(engine: Engine, request: ChatRequest, forward: Forward | None) -> Turn:
+async def _collect_forwarding(engine: Engine, request: ChatRequest, forward: Forward) -> Turn:
     """One attempt; once a delta went to the client, a retry would repeat it: fail instead."""
-    if forward is None:
-        return await collect(engine, request)
     sent = False
 
     def send(delta: Delta) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 
-from swarm import prompts
+from swarm import codec, prompts
 from swarm.engine import ChatRequest
 from swarm.errors import InvalidRequest
 from swarm.events import EventType
@@ -197,7 +196,7 @@ async def _call_tools(
 def _json_object(raw: str) -> Json | None:
     """The arguments as a dict (parsed once, handed to the tool as-is), or None if malformed."""
     try:
-        args = json.loads(raw or "{}")
-    except json.JSONDecodeError:
+        args = codec.loads(raw or "{}")
+    except codec.DecodeError:
         return None
     return args if isinstance(args, dict) else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import aclosing
 from dataclasses import dataclass, field
 
 from swarm.engine import ChatRequest, Delta, Engine, Usage
@@ -77,7 +76,8 @@ class Turn:
 async def collect(engine: Engine, request: ChatRequest, forward: Forward | None = None) -> Turn:
     """Run one model call to completion; closing early (cancellation) aborts it in the engine."""
     turn = Turn()
-    async with aclosing(engine.stream(request)) as stream:  # type: ignore[type-var]
+    stream = engine.stream(request)
+    try:
         async for event in stream:
             if isinstance(event, Usage):
                 turn.usage += event
@@ -85,4 +85,8 @@ async def collect(engine: Engine, request: ChatRequest, forward: Forward | None 
                 turn.add(event)
                 if forward is not None:
                     forward(event)
+    finally:  # as `contextlib.aclosing`, without its two extra awaits per call
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
     return turn

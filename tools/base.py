@@ -8,6 +8,7 @@ would abort the run.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -76,6 +77,7 @@ class ToolRegistry:
 
     def __init__(self, tools: Iterable[Tool] = ()) -> None:
         self._tools: dict[str, Tool] = {}
+        self._deadlines: _Deadlines | None = None
         for tool in tools:
             self.register(tool)
 
@@ -110,12 +112,70 @@ class ToolRegistry:
             return ToolResult(f"arguments are not valid JSON ({exc.msg}); send a JSON object", True)
         if not isinstance(args, dict):
             return ToolResult("arguments must be a JSON object", True)
+        loop = asyncio.get_running_loop()
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not loop:
+            deadlines = self._deadlines = _Deadlines(loop)
+        limit = asyncio.timeout(None)  # entered without a timer of its own: see `_Deadlines`
         try:
-            async with asyncio.timeout(tool.spec.timeout_s):
-                return await tool.call(args, ctx)
+            async with limit:
+                entry = deadlines.add(limit, loop.time() + tool.spec.timeout_s)
+                try:
+                    return await tool.call(args, ctx)
+                finally:
+                    entry[0] = None
         except TimeoutError:
             return ToolResult(f"{name} timed out after {tool.spec.timeout_s:g} s", True)
         except ToolError as exc:
             return ToolResult(f"{name}: {exc}", True)
         except Exception as exc:  # a tool's bug is data for the model, not a crash
             return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", True)
+
+
+class _Deadlines:
+    """Tool-call time limits on one timer per event loop, not one per call.
+
+    Each call runs in an `asyncio.timeout` entered with no deadline; its deadline is kept
+    here, and a single timer, set for the earliest, expires every call past its own
+    (`Timeout.reschedule` to now: asyncio's own cancellation, `TimeoutError` in the call).
+    A timer per call (created and cancelled around even an instant tool) was the dearest part
+    of a cheap tool call when a thousand sub-agents call tools at once. Entries of finished
+    calls are emptied at once and dropped when their deadline comes round.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._heap: list[tuple[float, int, list[asyncio.Timeout | None]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._at = float("inf")
+        self._count = 0
+
+    def add(self, limit: asyncio.Timeout, when: float) -> list[asyncio.Timeout | None]:
+        """Expire `limit` at loop time `when`; set the returned entry's item to None when done."""
+        entry: list[asyncio.Timeout | None] = [limit]
+        self._count += 1
+        heapq.heappush(self._heap, (when, self._count, entry))
+        if when < self._at:
+            self._arm(when)
+        return entry
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._at = when
+        self._timer = self.loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer, self._at = None, float("inf")
+        now = self.loop.time()
+        heap = self._heap
+        # A timer may fire a hair early (the loop's clock resolution): those go now too;
+        # `reschedule` then waits out the rest itself.
+        while heap and heap[0][0] <= now + 0.001:
+            when, _, entry = heapq.heappop(heap)
+            limit = entry[0]
+            if limit is not None:
+                entry[0] = None
+                limit.reschedule(when)
+        if heap:
+            self._arm(heap[0][0])

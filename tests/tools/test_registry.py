@@ -53,3 +53,29 @@ def test_names_are_unique_and_valid() -> None:
     with pytest.raises(ValueError, match="must match"):
         reg.register(Echo("has space"))
     assert reg.schemas(["echo", "missing"], strict=True)[0]["function"]["strict"] is True
+
+
+async def test_concurrent_calls_each_keep_their_own_time_limit() -> None:
+    """Calls share one timer per loop: a later call with a shorter limit still ends first, a
+    call that finished in time is never cut, and a slow one is cut at its own limit."""
+    reg = ToolRegistry([Echo("slow", timeout_s=0.4), Echo("quick", timeout_s=0.05)])
+    loop = asyncio.get_running_loop()
+    ended: dict[str, float] = {}
+
+    async def call(name: str, args: Json) -> ToolResult:
+        result = await reg.invoke(name, args, ToolContext())
+        ended[f"{name}{args.get('x', '')}"] = loop.time()
+        return result
+
+    t0 = loop.time()
+    slow = asyncio.create_task(call("slow", {"sleep": 5}))
+    await asyncio.sleep(0.01)
+    fine, cut = await asyncio.gather(call("quick", {"x": 1}), call("quick", {"sleep": 5}))
+    assert (fine.text, fine.is_error) == ("echo 1", False)
+    assert cut.is_error and "timed out after 0.05 s" in cut.text
+    assert (await slow).is_error and "timed out after 0.4 s" in (await slow).text
+    assert ended["quick"] - t0 < ended["slow"] - t0
+    assert ended["slow"] - t0 >= 0.4  # not cut early by the quick calls' timer
+    # The loop carries on: a later call under the same registry is limited again.
+    again = await reg.invoke("quick", {"sleep": 5}, ToolContext())
+    assert again.is_error and "timed out" in again.text
