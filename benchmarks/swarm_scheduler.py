@@ -5,6 +5,8 @@ ideal wall time of a run is CriticalSteps × latency. Measured side by side, in 
 process, on the event loop the server runs on (uvloop when installed, as uvicorn picks):
 our swarm (efficiency = ideal / measured wall, median of REPEATS), the bare timers with no
 work (floor_efficiency: what the loop allows on this machine at that moment), the same
+simulated engine and tool driven by a bare loop with none of a swarm's work
+(bare_loop_efficiency: the ceiling for any scheduler here, see `bare_loop_once`), the same
 tasks run one at a time (speedup; N ≤ 256, it takes N × k × 50 ms), the same fan-out through
 the OpenAI Agents SDK (agents as tools, parallel tool calls) on the same simulated model
 (ratio_vs_peer = peer time / swarm time; at N = 1024 once, if it ends within PEER_CAP_S).
@@ -112,7 +114,16 @@ class Measured:
 
 
 async def swarm_once(n: int, concurrent: int) -> Measured:
-    limits = SwarmLimits(max_subagents=max(n, 1), max_concurrent=concurrent, store_path=":memory:")
+    # The server-wide cap on engine calls in flight (default 256) protects a real engine; the
+    # simulated one has no capacity to protect, and at N = 1024 the default cap alone would
+    # hold efficiency near 0.36 (four waves of 256 per step). Raised to N, as an operator
+    # running a thousand sub-agents would.
+    limits = SwarmLimits(
+        max_subagents=max(n, 1),
+        max_concurrent=concurrent,
+        max_engine_calls=max(n, 256),
+        store_path=":memory:",
+    )
     service = SwarmService(SimEngine(n), ToolRegistry([Noop()]), open_store(":memory:"), limits)
     request = ChatRequest(messages=[{"role": "user", "content": "go"}])
     cpu, proc, t0 = time.thread_time(), time.process_time(), time.perf_counter()
@@ -143,6 +154,31 @@ async def bare_once(n: int) -> float:
     return time.perf_counter() - t0
 
 
+async def bare_loop_once(n: int) -> float:
+    """The ceiling for any scheduler on this loop: the same simulated engine and tool driven by
+    the least code that can run the fan-out (one task per sub-agent; each step streams the
+    engine's events into a list and calls the tool; no events, accounting, store, limits or
+    prompts). What it loses to `ideal` is the simulation's and asyncio's own cost."""
+    engine, tool, ctx = SimEngine(n), Noop(), ToolContext()
+
+    async def step(request_id: str) -> list[EngineEvent]:
+        return [event async for event in engine.stream(ChatRequest([], request_id=request_id))]
+
+    async def task(i: int) -> None:
+        for k in range(STEPS):
+            await step(f"r/w/t{i}/{k}")
+            if k < STEPS - 1:
+                await tool.call({}, ctx)
+
+    t0 = time.perf_counter()
+    await step("r/orchestrator/0/0")
+    async with asyncio.TaskGroup() as tg:
+        for i in range(n):
+            tg.create_task(task(i))
+    await step("r/orchestrator/0/1")
+    return time.perf_counter() - t0
+
+
 async def peer(n: int) -> float | None:
     """Median of a few peer runs (one at N ≥ 256: they take seconds to minutes); None: too slow."""
     runs = REPEATS if n < 256 else 1
@@ -160,6 +196,7 @@ async def row(n: int) -> dict[str, Any]:
     ideal = runs[0].critical_steps * LATENCY_S
     steps = runs[0].total_steps
     bare = statistics.median([await bare_once(n) for _ in range(REPEATS)])
+    bare_loop = statistics.median([await bare_loop_once(n) for _ in range(REPEATS)])
     sequential = (await swarm_once(n, 1)).wall_s if n <= SEQUENTIAL_MAX_N else None
     peer_s = await peer(n)
     return {
@@ -171,6 +208,7 @@ async def row(n: int) -> dict[str, Any]:
         "peer_s": None if peer_s is None else round(peer_s, 4),
         "efficiency": round(ideal / wall, 4),
         "floor_efficiency": round(ideal / bare, 4),
+        "bare_loop_efficiency": round(ideal / bare_loop, 4),
         "peer_efficiency": None if peer_s is None else round(ideal / peer_s, 4),
         "speedup_vs_sequential": None if sequential is None else round(sequential / wall, 2),
         "ratio_vs_peer": None if peer_s is None else round(peer_s / wall, 4),
@@ -265,6 +303,7 @@ async def main(loop_name: str) -> None:
         "rows": rows,
         "efficiency": eff,
         "floor_efficiency": {n: r["floor_efficiency"] for n, r in rows.items()},
+        "bare_loop_efficiency": {n: r["bare_loop_efficiency"] for n, r in rows.items()},
         "loop_us_per_step": {n: r["loop_us_per_step"] for n, r in rows.items()},
         "speedup_vs_sequential": {n: r["speedup_vs_sequential"] for n, r in rows.items()},
         "ratio_vs_peer": {n: r["ratio_vs_peer"] for n, r in rows.items()},

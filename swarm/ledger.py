@@ -116,8 +116,12 @@ class Ledger:
             self._total, self._counted = total, len(self.agents)
         return self._total
 
-    def to_dict(self) -> Json:
-        return {"agents": {k: a.to_dict() for k, a in self.agents.items()}, "stages": self.stages}
+    def to_dict(self, agents: list[Json] | None = None) -> Json:
+        """`agents`: this ledger's agents already as dicts, in order (one pass serves both the
+        run record and the state: a checkpoint of a thousand-task run makes them once)."""
+        if agents is None:
+            agents = [a.to_dict() for a in self.agents.values()]
+        return {"agents": dict(zip(self.agents, agents, strict=True)), "stages": self.stages}
 
     @classmethod
     def from_dict(cls, d: Json) -> Ledger:
@@ -152,9 +156,19 @@ class RunSummary:
         }
 
     @classmethod
-    def of(cls, run_id: str, status: RunStatus, ledger: Ledger, wall_time_s: float) -> RunSummary:
-        agents = [a.to_dict() for a in ledger.agents.values()]
-        for agent in agents:  # the orchestrator ends with the run
-            if agent["status"] == "running" and status is not RunStatus.RUNNING:
-                agent["status"] = str(status)
+    def of(
+        cls,
+        run_id: str,
+        status: RunStatus,
+        ledger: Ledger,
+        wall_time_s: float,
+        agents: list[Json] | None = None,
+    ) -> RunSummary:
+        """`agents`: the ledger's agents as dicts (`Ledger.to_dict`'s), left unchanged."""
+        if agents is None:
+            agents = [a.to_dict() for a in ledger.agents.values()]
+        if status is not RunStatus.RUNNING:  # the orchestrator ends with the run
+            agents = [
+                a if a["status"] != "running" else {**a, "status": str(status)} for a in agents
+            ]
         return cls(run_id, status, ledger.critical_steps, ledger.total_steps, wall_time_s, agents)

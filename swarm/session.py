@@ -18,6 +18,7 @@ from swarm.outputs import Emit, SwarmOutput
 from swarm.run import Run
 from swarm.store import RunStore
 from swarm.subagent import TaskResult
+from tools.base import Json
 
 log = logging.getLogger("kimi_swarm.swarm")
 
@@ -53,12 +54,16 @@ class RunSession:
     def wall_time_s(self) -> float:
         return self.wall_base + time.perf_counter() - self._t0
 
-    def summary(self) -> RunSummary:
-        return RunSummary.of(self.run.run_id, self.status, self.run.ledger, self.wall_time_s)
+    def summary(self, agents: list[Json] | None = None) -> RunSummary:
+        return RunSummary.of(
+            self.run.run_id, self.status, self.run.ledger, self.wall_time_s, agents
+        )
 
     def checkpoint(self) -> None:
         """Queue the record and resumable state for the store's writer (events went as emitted)."""
-        record = {**self.summary().to_dict(), "model": self.model, "output": self.output}
+        ledger = self.run.ledger
+        agents = [a.to_dict() for a in ledger.agents.values()]  # once for record and state
+        record = {**self.summary(agents).to_dict(), "model": self.model, "output": self.output}
         record["owner"] = self.run.owner
         record["options"] = {
             k: str(v) if hasattr(v, "value") else v for k, v in asdict(self.run.options).items()
@@ -68,7 +73,7 @@ class RunSession:
         state = {
             "orchestrator": orchestrator,
             "agents": {n: [a.system_prompt, list(a.tools)] for n, a in self.run.agents.items()},
-            "ledger": self.run.ledger.to_dict(),
+            "ledger": ledger.to_dict(agents),
             "tasks_started": self.run.tasks_started,
             "wall_time_s": self.wall_time_s,
         }
@@ -142,8 +147,8 @@ class RunSession:
         """Final turn, `run.completed`, aggregate usage, summary; then persist."""
         for delta in deltas:
             self.emit(delta)
+        s = self.summary()
         if self.status is not RunStatus.CANCELLED:
-            s = self.summary()
             self.run.log.emit(
                 EventType.RUN_COMPLETED,
                 status=str(self.status),
@@ -160,7 +165,7 @@ class RunSession:
                 usage.completion_tokens - base.completion_tokens,
             )
         )
-        self.emit(self.summary())
+        self.emit(s)
         self.checkpoint()
 
     def _end(self, status: RunStatus, why: str) -> None:
