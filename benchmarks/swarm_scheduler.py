@@ -11,6 +11,9 @@ tasks run one at a time (speedup; N ≤ 256, it takes N × k × 50 ms), the same
 the OpenAI Agents SDK (agents as tools, parallel tool calls) on the same simulated model
 (ratio_vs_peer = peer time / swarm time; at N = 1024 once, if it ends within PEER_CAP_S).
 
+The process's garbage collector is set as the server sets it once up (server/boot/heap.py:
+start-up's objects frozen, young collections every 10,000 allocations, not 700).
+
 Per task step on the event loop: the loop thread's CPU time over a run / its model calls
 (what bounds efficiency: the loop serialises every step), and the whole process's (the
 store's writer thread included). Memory per concurrent sub-agent (ours at the largest N,
@@ -46,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from agents_peer import peer_once
 
+from server.boot.heap import settle_heap
 from swarm.engine import ChatRequest, Delta, EngineEvent, ModelInfo, ToolCallDelta, Usage
 from swarm.limits import SwarmLimits
 from swarm.service import SwarmService
@@ -285,6 +289,8 @@ def event_loop() -> tuple[Any, str]:
 
 
 async def main(loop_name: str) -> None:
+    await swarm_once(8, 8)  # imports and first-use caches, as a server has them after start-up
+    settle_heap()  # the server's garbage-collector settings once it is up (server/boot/heap.py)
     rows: dict[str, dict[str, Any]] = {}
     for n in NS:
         rows[str(n)] = await row(n)

@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def serve(args: Namespace, *, embedded: bool) -> None:
     from server.app import create_app
+    from server.boot.heap import settled
     from server.boot.media import media_support_from_args
 
     if args.fused_moe:
@@ -151,7 +152,7 @@ def serve(args: Namespace, *, embedded: bool) -> None:
         cors=cors(args),
     )
     ctx = AppContext(settings, media=None if args.upstream else media_support_from_args(args))
-    app = create_app(ctx, lambda: engine_factory(args), swarm_hook(args))
+    app = create_app(ctx, lambda: engine_factory(args), settled(swarm_hook(args)))
     start_tracing(args.otel_endpoint, settings.served_name)
     try:
         run_server(
