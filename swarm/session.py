@@ -49,6 +49,10 @@ class RunSession:
         self.cancel_requested = False
         self.output = ""
         self._t0 = time.perf_counter()
+        # The run's options as its record keeps them (fixed for the request: made once).
+        self._options = {
+            k: str(v) if hasattr(v, "value") else v for k, v in asdict(run.options).items()
+        }
 
     @property
     def wall_time_s(self) -> float:
@@ -65,9 +69,7 @@ class RunSession:
         agents = [a.to_dict() for a in ledger.agents.values()]  # once for record and state
         record = {**self.summary(agents).to_dict(), "model": self.model, "output": self.output}
         record["owner"] = self.run.owner
-        record["options"] = {
-            k: str(v) if hasattr(v, "value") else v for k, v in asdict(self.run.options).items()
-        }
+        record["options"] = self._options
         orchestrator = self.state.to_dict()
         orchestrator["messages"] = list(self.state.messages)
         state = {
