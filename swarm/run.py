@@ -65,19 +65,16 @@ class Run:
     _schemas: dict[str, list[Json]] = field(default_factory=dict)
     _images: list[bytes] | None = None
     _tool_contexts: dict[tuple[str, ...], ToolContext] = field(default_factory=dict)
+    # Fixed for the run, read several times per step: worked out once.
+    strict: bool = field(init=False)
+    # Kimi models: tool-call ids follow Kimi's `functions.{name}:{idx}` convention.
+    kimi: bool = field(init=False)
+    required_mode: bool = field(init=False)
 
-    @property
-    def strict(self) -> bool:
-        return self.engine.info.structured_outputs
-
-    @property
-    def kimi(self) -> bool:
-        """Kimi models: tool-call ids follow Kimi's `functions.{name}:{idx}` convention."""
-        return "kimi" in self.engine.info.name.lower()
-
-    @property
-    def required_mode(self) -> bool:
-        return self.options.tool_mode is ToolMode.REQUIRED
+    def __post_init__(self) -> None:
+        self.strict = self.engine.info.structured_outputs
+        self.kimi = "kimi" in self.engine.info.name.lower()
+        self.required_mode = self.options.tool_mode is ToolMode.REQUIRED
 
     def budget_reason(self) -> str | None:
         """Why no further model call may start, or None."""

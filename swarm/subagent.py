@@ -87,6 +87,7 @@ async def run_subagent(run: Run, task_id: str, spec: TaskSpec) -> TaskResult:
     except InvalidRequest as exc:  # a bad or undecodable attachment: the orchestrator can react
         return TaskResult(task_id, agent.name, TaskStatus.FAILED, "", 0, exc.message)
     max_steps, malformed, continued = run.options.max_subagent_steps, 0, False
+    tool_context = run.tool_context(spec.attachments)
     answer = ""
     while stats.steps < max_steps:
         reason = run.budget_reason()
@@ -108,9 +109,7 @@ async def run_subagent(run: Run, task_id: str, spec: TaskSpec) -> TaskResult:
             continued = True
             messages.append({"role": "user", "content": prompts.CONTINUE})
             continue
-        results, bad = await _call_tools(
-            run, agent, task_id, turn.calls, run.tool_context(spec.attachments)
-        )
+        results, bad = await _call_tools(run, agent, task_id, turn.calls, tool_context)
         messages.extend(results)
         malformed = malformed + 1 if bad else 0
     why = f"step limit of {max_steps} reached without an answer"
@@ -122,10 +121,11 @@ def _request(run: Run, agent: AgentSpec, messages: list[Json], last: bool) -> Ch
     # (small models answer far better in prose than inside a JSON string).
     if not agent.tools or last:
         return ChatRequest(messages=list(messages))
-    tools = list(run.schemas_for(agent))
-    if not run.required_mode:
-        return ChatRequest(messages=list(messages), tools=tools, tool_choice="auto")
-    tools.append(final_answer_schema(strict=run.strict, brief=True))
+    if not run.required_mode:  # the run's list for this agent, shared (nothing changes it)
+        return ChatRequest(
+            messages=list(messages), tools=run.schemas_for(agent), tool_choice="auto"
+        )
+    tools = [*run.schemas_for(agent), final_answer_schema(strict=run.strict, brief=True)]
     return ChatRequest(messages=list(messages), tools=tools, tool_choice="required")
 
 
