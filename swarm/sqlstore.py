@@ -81,11 +81,11 @@ class SqlStore:
         self._send_events()
         return self._writer.submit(RunRow(run_id, status, record, state), wait=wait)
 
-    def put_result(self, run_id: str, task_id: str, result: Json) -> Future[None]:
+    def put_result(
+        self, run_id: str, task_id: str, result: Json, *, wait: bool = False
+    ) -> Future[None] | None:
         self._send_events()
-        fut = self._writer.submit(Result(run_id, task_id, result), wait=True)
-        assert fut is not None
-        return fut
+        return self._writer.submit(Result(run_id, task_id, result), wait=wait)
 
     @contextmanager
     def driving(self, run_id: str) -> Iterator[None]:

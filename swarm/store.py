@@ -33,8 +33,11 @@ class RunStore(Protocol):
         """Upsert a run's record and resumable state; a `running` run is leased to this replica."""
         ...
 
-    def put_result(self, run_id: str, task_id: str, result: Json) -> Future[None]:
-        """A finished sub-agent task's result (what a resumed stage need not re-run)."""
+    def put_result(
+        self, run_id: str, task_id: str, result: Json, *, wait: bool = False
+    ) -> Future[None] | None:
+        """A finished sub-agent task's result (what a resumed stage need not re-run); `wait`:
+        return a future that resolves once it is committed."""
         ...
 
     def driving(self, run_id: str) -> AbstractContextManager[None]:

@@ -58,7 +58,8 @@ async def test_a_cancelled_write_waiter_does_not_stop_the_store_writer() -> None
     """A client that disconnects cancels the await on its write; later writes still land."""
     store = open_store(":memory:")
     try:
-        gone = store.put_result("run_x", "t1", {"status": "completed"})
+        gone = store.put_result("run_x", "t1", {"status": "completed"}, wait=True)
+        assert gone is not None
         gone.cancel()  # what asyncio.wrap_future does when the awaiting task is cancelled
         store.put_run("run_y", "completed", {"run_id": "run_y"}, None)
         async with asyncio.timeout(10):

@@ -170,7 +170,9 @@ async def test_both_stores_keep_records_events_and_results(
     store = await asyncio.to_thread(open_store, url, retention_runs=1)
     store.put_run("r1", "completed", {"output": "x"}, {"s": 1})
     store.put_events("r1", [event("r1", i) for i in range(5)])
-    await asyncio.wrap_future(store.put_result("r1", "t1", {"answer": "a"}))
+    written = store.put_result("r1", "t1", {"answer": "a"}, wait=True)
+    assert written is not None
+    await asyncio.wrap_future(written)
     assert (await store.get("r1") or {})["output"] == "x"
     assert await store.state("r1") == ("completed", {"s": 1})
     assert [e["sequence_number"] for e in await store.events("r1", after=2)] == [3, 4]

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
+from contextlib import aclosing, closing
+from pathlib import Path
 
 from swarm import codec
-from swarm.engine import ModelInfo, Usage
+from swarm.bus import events_topic
+from swarm.engine import ChatRequest, ModelInfo, Usage
+from swarm.events import SwarmEvent
 from swarm.ledger import AgentStats, Ledger
 from swarm.store import open_store
 from tests.fakes.scripted_engine import call, calls, say
 from tests.swarm.conftest import make_harness
+from tests.swarm.test_events_store import CALC, ORCH
+from tools.base import Json
 
 
 def _sum(ledger: Ledger) -> tuple[int, int, int]:
@@ -108,3 +115,29 @@ async def test_a_budget_larger_than_the_context_leaves_max_tokens_unset() -> Non
     h.engine._info = ModelInfo(name="kimi-test", max_model_len=1000)
     await h.run(token_budget=1010)  # each scripted call uses 15 tokens
     assert [r.sampling.max_tokens for r in h.engine.requests] == [None, 995, 980, 965]
+
+
+async def test_a_task_result_is_stored_by_the_time_its_completion_is_heard(tmp_path: Path) -> None:
+    """Tasks no longer wait for their result's commit one by one: the writer's order alone
+    must make every result that a resume would skip readable once `task.completed` is heard
+    (the bus hears only committed events)."""
+    path = tmp_path / "runs.sqlite3"
+    h = make_harness({"orchestrator": ORCH, "calc": CALC}, store=open_store(str(path)))
+    heard: list[tuple[str, bool]] = []
+
+    def listener(events: list[Json]) -> None:
+        with closing(sqlite3.connect(path)) as db:  # another connection: committed rows only
+            stored = {t for (t,) in db.execute("SELECT task_id FROM results")}
+        heard.extend(
+            (e["task"], e["task"] in stored) for e in events if e["type"] == "task.completed"
+        )
+
+    request = ChatRequest(messages=[{"role": "user", "content": "q"}])
+    async with aclosing(h.service.run(request, h.opts())) as stream:
+        first = await anext(stream)
+        assert isinstance(first, SwarmEvent)
+        with h.service.store.bus.listen(events_topic(first.run_id), listener):
+            async for _ in stream:
+                pass
+            await h.service.store.flush()
+    assert sorted(heard) == [("t1", True), ("t2", True)]
