@@ -116,10 +116,11 @@ class SwarmService:
             await self._settle()
 
     async def _settle(self) -> None:
-        """The run's last writes committed (a reader right after sees its end); old runs pruned."""
+        """The run's last writes committed (a reader right after sees its end); old runs pruned
+        by the writer after that (the response does not wait for the scan)."""
         try:
             await self.store.flush()
-            await self.store.prune()
+            self.store.prune_later()
         except Exception:  # the run's outcome stands; the writer logged what failed
             log.exception("run store: could not settle after a run")
 

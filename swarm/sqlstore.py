@@ -18,7 +18,7 @@ from swarm.ledger import RunStatus
 from swarm.migrations import migrate
 from swarm.sqldb import CONTROL_CHANNEL, open_database
 from swarm.store import Rows
-from swarm.writer import Barrier, Events, Result, RunRow, Writer
+from swarm.writer import Barrier, Events, Prune, Result, RunRow, Writer, prune_runs
 from tools.base import Json
 
 T = TypeVar("T")
@@ -170,23 +170,15 @@ class SqlStore:
     async def prune(self) -> int:
         return await self._offload(self._prune)
 
+    def prune_later(self) -> None:
+        self._send_events()
+        self._writer.submit(Prune(self.retention_runs))
+
     # -- helpers ------------------------------------------------------------------------------
 
     def _prune(self) -> int:
-        q = self.db.q
         with self._reading() as conn, self.db.transaction(conn):
-            old = [
-                r[0]
-                for r in conn.execute(
-                    q("SELECT id FROM runs WHERE status<>? AND id NOT IN (SELECT id FROM runs"
-                      " ORDER BY created DESC, id DESC LIMIT ?)"),
-                    (str(RunStatus.RUNNING), self.retention_runs),
-                ).fetchall()
-            ]  # fmt: skip
-            for table, col in (("events", "run_id"), ("results", "run_id"), ("runs", "id")):
-                for run_id in old:
-                    conn.execute(q(f"DELETE FROM {table} WHERE {col}=?"), (run_id,))
-        return len(old)
+            return prune_runs(self.db, conn, self.retention_runs)
 
     def _notify(self, channel: str, payload: str) -> None:
         with self._reading() as conn:

@@ -58,7 +58,14 @@ class Barrier:
     """Resolves once everything queued before it is committed."""
 
 
-Op = Events | RunRow | Result | Barrier
+@dataclass(slots=True)
+class Prune:
+    """Drop the oldest finished runs beyond `keep` (a run's end queues one; nobody waits)."""
+
+    keep: int
+
+
+Op = Events | RunRow | Result | Barrier | Prune
 
 
 class Writer:
@@ -178,6 +185,8 @@ class Writer:
                   " ON CONFLICT (run_id, task_id) DO UPDATE SET body=excluded.body"),
                 (op.run_id, op.task_id, codec.dumps(op.body)),
             )  # fmt: skip
+        elif isinstance(op, Prune):
+            prune_runs(self.db, conn, op.keep)
 
     def _leases(self) -> None:
         """Renew ours; close runs whose replica stopped renewing (it died)."""
@@ -228,6 +237,24 @@ class Writer:
             (run_id, seq, codec.dumps(event)),
         )
         return event
+
+
+def prune_runs(db: Database, conn: Any, keep: int) -> int:
+    """Delete every finished run but the newest `keep` (with its events and results), inside
+    the caller's transaction; how many went."""
+    q = db.q
+    old = [
+        r[0]
+        for r in conn.execute(
+            q("SELECT id FROM runs WHERE status<>? AND id NOT IN (SELECT id FROM runs"
+              " ORDER BY created DESC, id DESC LIMIT ?)"),
+            (str(RunStatus.RUNNING), keep),
+        ).fetchall()
+    ]  # fmt: skip
+    for table, col in (("events", "run_id"), ("results", "run_id"), ("runs", "id")):
+        for run_id in old:
+            conn.execute(q(f"DELETE FROM {table} WHERE {col}=?"), (run_id,))
+    return len(old)
 
 
 def _settle(fut: Future[None], error: BaseException | None) -> None:
