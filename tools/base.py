@@ -123,7 +123,7 @@ class ToolRegistry:
                 try:
                     return await tool.call(args, ctx)
                 finally:
-                    entry[0] = None
+                    deadlines.done(entry)
         except TimeoutError:
             return ToolResult(f"{name} timed out after {tool.spec.timeout_s:g} s", True)
         except ToolError as exc:
@@ -140,7 +140,8 @@ class _Deadlines:
     (`Timeout.reschedule` to now: asyncio's own cancellation, `TimeoutError` in the call).
     A timer per call (created and cancelled around even an instant tool) was the dearest part
     of a cheap tool call when a thousand sub-agents call tools at once. Entries of finished
-    calls are emptied at once and dropped when their deadline comes round.
+    calls are emptied at once and dropped when their deadline comes round, or sooner when they
+    outnumber the calls still running (the heap stays within twice those).
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -149,15 +150,25 @@ class _Deadlines:
         self._timer: asyncio.TimerHandle | None = None
         self._at = float("inf")
         self._count = 0
+        self._running = 0
 
     def add(self, limit: asyncio.Timeout, when: float) -> list[asyncio.Timeout | None]:
-        """Expire `limit` at loop time `when`; set the returned entry's item to None when done."""
+        """Expire `limit` at loop time `when`; hand the returned entry to `done` afterwards."""
         entry: list[asyncio.Timeout | None] = [limit]
         self._count += 1
+        self._running += 1
         heapq.heappush(self._heap, (when, self._count, entry))
         if when < self._at:
             self._arm(when)
         return entry
+
+    def done(self, entry: list[asyncio.Timeout | None]) -> None:
+        if entry[0] is not None:
+            entry[0] = None
+            self._running -= 1
+        if len(self._heap) > 2 * self._running + 64:
+            self._heap = [item for item in self._heap if item[2][0] is not None]
+            heapq.heapify(self._heap)
 
     def _arm(self, when: float) -> None:
         if self._timer is not None:
@@ -176,6 +187,7 @@ class _Deadlines:
             limit = entry[0]
             if limit is not None:
                 entry[0] = None
+                self._running -= 1
                 limit.reschedule(when)
         if heap:
             self._arm(heap[0][0])

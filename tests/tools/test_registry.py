@@ -79,3 +79,11 @@ async def test_concurrent_calls_each_keep_their_own_time_limit() -> None:
     # The loop carries on: a later call under the same registry is limited again.
     again = await reg.invoke("quick", {"sleep": 5}, ToolContext())
     assert again.is_error and "timed out" in again.text
+
+
+async def test_finished_calls_do_not_pile_up_until_their_deadline() -> None:
+    """A thousand instant calls under a 30 s limit: their entries go long before 30 s."""
+    reg = ToolRegistry([Echo(timeout_s=30.0)])
+    for i in range(1000):
+        assert (await reg.invoke("echo", {"x": i}, ToolContext())).text == f"echo {i}"
+    assert reg._deadlines is not None and len(reg._deadlines._heap) <= 64 + 1
