@@ -125,8 +125,7 @@ class OutputStream(Generic[T]):
     def __aiter__(self) -> OutputStream[T]:
         return self
 
-    async def __anext__(self) -> T:
-        return await self.get()
+    __anext__ = get  # one coroutine per output, not two
 
     async def interrupt(self) -> None:
         """Cancel the producer and wait for it; what it emits while stopping stays readable."""
