@@ -134,8 +134,7 @@ class Run:
                     deadline=self.deadline,
                     failed=exc,
                 )
-            if not all(c.id for c in turn.calls):  # the usual case: the engine named them
-                turn.name_calls(request.messages, kimi=self.kimi)
+            turn.name_calls(request.messages, kimi=self.kimi)
             span.turn(turn)
         self.ledger.record_step(key, turn.usage)
         self.log.emit(
