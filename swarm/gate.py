@@ -26,10 +26,6 @@ class FairGate:
     def waiting(self) -> int:
         return sum(len(q) for q in self._waiting.values())
 
-    def slot(self, owner: str) -> _Slot:
-        """Hold one engine-call slot for the body; queue (fairly, by `owner`) while full."""
-        return _Slot(self, owner)
-
     def take(self) -> bool:
         """Take a free slot at once if there is one and nobody queues (the hot path: no await);
         False: call `acquire`. Either way, `release` gives it back."""
@@ -75,20 +71,3 @@ class FairGate:
                 ticket.set_result(None)  # the slot moves over; `busy` is unchanged
                 return
         self.busy -= 1
-
-
-class _Slot:
-    """`FairGate.slot`: a plain context manager (every engine call enters one; a generator-based
-    one cost more than the rest of the call's bookkeeping)."""
-
-    __slots__ = ("_gate", "_owner")
-
-    def __init__(self, gate: FairGate, owner: str) -> None:
-        self._gate = gate
-        self._owner = owner
-
-    async def __aenter__(self) -> None:
-        await self._gate.acquire(self._owner)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._gate.release()
